@@ -1,0 +1,3 @@
+ALTER TABLE `player`
+  DROP KEY `player_name`,
+  MODIFY `name` text NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `playerseason` DROP COLUMN `club_tag`;

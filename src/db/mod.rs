@@ -1,0 +1,12 @@
+//! Everything that talks to MySQL: connections, locks, migrations, the
+//! Diesel schema, models and the queries of each table.
+
+pub mod connection;
+pub mod lock;
+pub mod migrations;
+pub mod models;
+pub mod schema;
+pub mod season;
+pub mod zone;
+
+pub use connection::{connect, connect_server};

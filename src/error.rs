@@ -1,0 +1,86 @@
+//! The error type every subcommand returns, and the exit code each kind maps to.
+
+use std::path::PathBuf;
+
+/// Exit codes, documented in `mmstatus --help` and the README.
+pub mod exit {
+    /// Success, including "nothing to do".
+    pub const OK: i32 = 0;
+    /// A runtime failure: database error, unreadable file, bug.
+    pub const FAILURE: i32 = 1;
+    /// Bad usage or invalid input: wrong flags, bad dates, a refused season.
+    pub const USAGE: i32 = 2;
+    /// The database cannot be used: unreachable, credentials refused, missing.
+    pub const DATABASE: i32 = 3;
+    /// The database's schema is unknown to mmstatus, or not migrated yet; nothing was changed.
+    pub const SCHEMA_STATE: i32 = 4;
+    /// Another mmstatus run holds the lock for this work; try again later.
+    pub const BUSY: i32 = 5;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Invalid input from flags, environment or files the user gave.
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error(
+        "no database configured: set DATABASE_URL (mysql://user:password@host:port/database), \
+         or DATABASE_HOST and friends, or pass --database-url"
+    )]
+    NoDatabaseConfigured,
+
+    #[error("cannot reach the database server at {target}: {detail}; is it running, and are host and port right?")]
+    DatabaseUnreachable { target: String, detail: String },
+
+    #[error("the database server at {target} refused the credentials: {detail}; check the user and password in DATABASE_URL")]
+    DatabaseAccessDenied { target: String, detail: String },
+
+    #[error("database `{name}` does not exist on {target}; create it with `mmstatus init-db`")]
+    UnknownDatabase { name: String, target: String },
+
+    #[error("cannot connect to the database at {target}: {detail}")]
+    DatabaseConnection { target: String, detail: String },
+
+    #[error("refusing to touch the schema: {0}")]
+    UnknownSchemaState(String),
+
+    #[error("the database is not ready: {0}")]
+    SchemaNotReady(String),
+
+    #[error("another mmstatus run is already {0}; try again when it has finished")]
+    Busy(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+
+    #[error("migration failed: {0}")]
+    Migration(String),
+
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) | Error::NoDatabaseConfigured => exit::USAGE,
+            Error::DatabaseUnreachable { .. }
+            | Error::DatabaseAccessDenied { .. }
+            | Error::UnknownDatabase { .. }
+            | Error::DatabaseConnection { .. } => exit::DATABASE,
+            Error::UnknownSchemaState(_) | Error::SchemaNotReady(_) => exit::SCHEMA_STATE,
+            Error::Busy(_) => exit::BUSY,
+            Error::Database(_) | Error::Migration(_) | Error::Io { .. } => exit::FAILURE,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

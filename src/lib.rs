@@ -1,0 +1,12 @@
+//! mmstatus: Trackmania ranked matchmaking, tracked into MySQL.
+//!
+//! The binary is a thin shell over [`cli::main`]; the modules are public so
+//! the integration tests can drive the same code against a real server.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod time;
+pub mod zones;

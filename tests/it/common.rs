@@ -1,0 +1,218 @@
+//! Test harness: a real MariaDB/MySQL server, one fresh database per test, and
+//! the `mmstatus` binary run as a user would run it.
+//!
+//! The server comes from MMSTATUS_TEST_DATABASE_URL (default
+//! mysql://root:root@127.0.0.1:3306, what scripts/dev-db starts).
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{sql_query, Connection, MysqlConnection, QueryableByName, RunQueryDsl};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const DEFAULT_SERVER: &str = "mysql://root:root@127.0.0.1:3306";
+pub const TEST_TZ: &str = "Europe/Paris";
+
+pub fn server_url() -> String {
+    std::env::var("MMSTATUS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| DEFAULT_SERVER.to_string())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+fn server_connection() -> MysqlConnection {
+    let url = server_url();
+    MysqlConnection::establish(&url).unwrap_or_else(|e| {
+        panic!(
+            "cannot connect to the test server ({e}); start one with scripts/dev-db or set \
+             MMSTATUS_TEST_DATABASE_URL"
+        )
+    })
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "mmstatus_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        nanos % 1_000_000
+    )
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    /// A new, empty database (utf8mb4_general_ci).
+    pub fn create() -> TestDb {
+        let db = TestDb::unique();
+        server_connection()
+            .batch_execute(&format!(
+                "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+                db.name
+            ))
+            .unwrap();
+        db
+    }
+
+    /// A unique name whose database does not exist yet (dropped at the end if
+    /// the test created it).
+    pub fn unique() -> TestDb {
+        TestDb {
+            name: unique_name(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", server_url(), self.name)
+    }
+
+    pub fn conn(&self) -> MysqlConnection {
+        MysqlConnection::establish(&self.url()).unwrap()
+    }
+
+    /// Runs `mmstatus` with this database as DATABASE_URL.
+    pub fn mmstatus(&self, args: &[&str]) -> Run {
+        mmstatus_with_env(args, &[("DATABASE_URL", &self.url())])
+    }
+
+    pub fn exists(&self) -> bool {
+        scalar_string(
+            &mut server_connection(),
+            &format!(
+                "SELECT schema_name AS value FROM information_schema.schemata WHERE schema_name = '{}'",
+                self.name
+            ),
+        )
+        .is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = MysqlConnection::establish(&server_url()) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        }
+    }
+}
+
+/// The outcome of one `mmstatus` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Run {
+        assert_eq!(self.code, 0, "expected success: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "expected exit code {code}: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}: {self:#?}"
+        );
+        self
+    }
+
+    /// Failures print exactly one line, on stderr, saying `text`.
+    #[track_caller]
+    pub fn assert_error_line(&self, text: &str) -> &Run {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one error line: {self:#?}");
+        assert!(lines[0].starts_with("mmstatus: error: "), "{self:#?}");
+        assert!(lines[0].contains(text), "stderr lacks {text:?}: {self:#?}");
+        self
+    }
+}
+
+/// Runs the binary with a clean environment (plus `env`), in an empty
+/// directory so no developer .env file is read.
+pub fn mmstatus_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = scratch_dir();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mmstatus"));
+    command
+        .args(args)
+        .env_clear()
+        .env("MMSTATUS_TZ", TEST_TZ)
+        .current_dir(&dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("mmstatus runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[derive(QueryableByName)]
+struct StringValue {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct CountValue {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+/// First column of the first row, as text (`value` alias required).
+pub fn scalar_string(conn: &mut MysqlConnection, sql: &str) -> Option<String> {
+    sql_query(sql)
+        .load::<StringValue>(conn)
+        .unwrap()
+        .into_iter()
+        .next()
+        .and_then(|r| r.value)
+}
+
+/// All rows of a one-column query (`value` alias required).
+pub fn strings(conn: &mut MysqlConnection, sql: &str) -> Vec<String> {
+    sql_query(sql)
+        .load::<StringValue>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.value.unwrap_or_else(|| "NULL".to_string()))
+        .collect()
+}
+
+pub fn count(conn: &mut MysqlConnection, sql: &str) -> i64 {
+    sql_query(sql).get_result::<CountValue>(conn).unwrap().value
+}
+
+pub fn table_names(conn: &mut MysqlConnection) -> Vec<String> {
+    strings(
+        conn,
+        "SELECT table_name AS value FROM information_schema.tables \
+         WHERE table_schema = DATABASE() ORDER BY table_name",
+    )
+}

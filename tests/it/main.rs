@@ -1,0 +1,11 @@
+//! Integration tests: the `mmstatus` binary against a real MariaDB/MySQL
+//! server, each test in a database of its own.
+
+mod cli;
+mod common;
+mod create_season;
+mod init_db;
+mod migrate;
+mod reference_db;
+mod reference_schema;
+mod schema_rs;
