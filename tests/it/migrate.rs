@@ -337,3 +337,18 @@ fn a_second_concurrent_run_is_turned_away() {
     drop(holder);
     db.mmstatus(&["migrate"]).assert_ok();
 }
+
+#[test]
+fn every_migration_reverts_cleanly_and_applies_again() {
+    use diesel_migrations::MigrationHarness;
+    use mmstatus::db::migrations::MIGRATIONS;
+    let db = TestDb::create();
+    db.mmstatus(&["migrate"]).assert_ok();
+    let mut conn = db.conn();
+    conn.revert_all_migrations(MIGRATIONS).unwrap();
+    assert_eq!(table_names(&mut conn), ["__diesel_schema_migrations"]);
+    db.mmstatus(&["migrate"])
+        .assert_ok()
+        .assert_stdout_contains("ran 6 migration(s)");
+    assert_matches_reference(&mut conn);
+}
