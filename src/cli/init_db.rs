@@ -1,6 +1,6 @@
 //! `mmstatus init-db`: create the database, migrate it, optionally load zones.
 
-use crate::cli::migrate::print_summary;
+use crate::cli::migrate::{print_progress, print_summary};
 use crate::config::Config;
 use crate::db::{self, migrations, zone::load_zone_tree};
 use crate::error::Error;
@@ -52,10 +52,8 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     drop(server);
 
     let mut conn = db::connect(url)?;
-    let report = migrations::run_pending(&mut conn, &database, |name| {
-        println!("applied {name}");
-    })?;
-    print_summary(&database, &report);
+    let ran = migrations::run_pending(&mut conn, &database, print_progress)?;
+    print_summary(&database, ran.len());
 
     if let Some(zones) = zones {
         let count = zones.len();

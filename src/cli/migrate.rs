@@ -1,7 +1,7 @@
 //! `mmstatus migrate`: run pending schema migrations, or list them.
 
 use crate::config::Config;
-use crate::db::migrations::{MigrationState, RunReport};
+use crate::db::migrations::{MigrationState, Progress};
 use crate::db::{self, migrations};
 
 /// Apply pending schema migrations, or list them with --status.
@@ -24,10 +24,8 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     if opts.status {
         return print_status(&mut conn);
     }
-    let report = migrations::run_pending(&mut conn, &database, |name| {
-        println!("applied {name}");
-    })?;
-    print_summary(&database, &report);
+    let ran = migrations::run_pending(&mut conn, &database, print_progress)?;
+    print_summary(&database, ran.len());
     Ok(())
 }
 
@@ -43,17 +41,22 @@ fn print_status(conn: &mut diesel::MysqlConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Says what a run did; shared with init-db.
-pub fn print_summary(database: &str, report: &RunReport) {
-    if let Some(adoption) = &report.adopted {
-        println!(
+/// Prints each step of a migration run; shared with init-db.
+pub fn print_progress(progress: Progress) {
+    match progress {
+        Progress::Adopted(adoption) => println!(
             "adopted a reference database: history up to {} recorded as {} applied migration(s); \
              migratehistory left unchanged",
             adoption.last_reference_migration(),
             adoption.versions.len()
-        );
+        ),
+        Progress::Applied(name) => println!("applied {name}"),
     }
-    match report.ran.len() {
+}
+
+/// Says where a migration run left the database; shared with init-db.
+pub fn print_summary(database: &str, ran: usize) {
+    match ran {
         0 => println!("database `{database}` is up to date; no migration to run"),
         n => println!("database `{database}` is up to date; ran {n} migration(s)"),
     }

@@ -402,51 +402,49 @@ pub fn ensure_up_to_date(conn: &mut MysqlConnection) -> Result<()> {
     }
 }
 
-/// What a migration run did.
-#[derive(Debug, Default)]
-pub struct RunReport {
-    /// Set when a reference database was adopted by this run.
-    pub adopted: Option<Adoption>,
-    /// Names of the migrations run, in order.
-    pub ran: Vec<String>,
+/// Progress of [`run_pending`], reported as it happens.
+pub enum Progress<'a> {
+    Adopted(&'a Adoption),
+    Applied(&'a str),
 }
 
 /// Brings the database up to date: adopts a reference database if needed,
-/// then runs the pending migrations one by one, calling `on_applied` after
-/// each. Holds the schema lock of `database` for the whole run.
+/// then runs the pending migrations one by one, reporting each step to
+/// `progress`; returns the names of the migrations run. Holds the schema lock
+/// of `database` for the whole run.
 pub fn run_pending(
     conn: &mut MysqlConnection,
     database: &str,
-    mut on_applied: impl FnMut(&str),
-) -> Result<RunReport> {
+    mut progress: impl FnMut(Progress),
+) -> Result<Vec<String>> {
     lock::try_lock(
         conn,
         &lock::lock_name(database, "schema"),
         "changing this database's schema (init-db or migrate)",
     )?;
-    let mut report = RunReport::default();
     if let SchemaState::Reference(adoption) = inspect(conn)? {
         adopt(conn, &adoption)?;
-        report.adopted = Some(adoption);
+        progress(Progress::Adopted(&adoption));
     }
     let pending = conn
         .pending_migrations(MIGRATIONS)
         .map_err(|e| Error::Migration(e.to_string()))?;
+    let mut ran = Vec::with_capacity(pending.len());
     for migration in pending {
         let name = migration.name().to_string();
         log::debug!("running migration {name}");
         conn.run_migration(&migration)
             .map_err(|e| Error::Migration(format!("{name}: {e}")))?;
-        on_applied(&name);
-        report.ran.push(name);
+        progress(Progress::Applied(&name));
+        ran.push(name);
     }
-    Ok(report)
+    Ok(ran)
 }
 
 /// Records the reference's applied migrations as Diesel versions. The
 /// reference's own `migratehistory` is left as it is.
 fn adopt(conn: &mut MysqlConnection, adoption: &Adoption) -> Result<()> {
-    log::info!(
+    log::debug!(
         "adopting a reference database (history up to {})",
         adoption.last_reference_migration()
     );
