@@ -22,9 +22,71 @@ pub fn normalize_uuid(text: &str) -> Option<String> {
         .then(|| hex.to_ascii_lowercase())
 }
 
+/// A Nadeo account (or zone) id, held in the stored form. The API's dashed
+/// form is produced on demand.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts the dashed or the stored form.
+    pub fn parse(text: &str) -> Option<AccountId> {
+        normalize_uuid(text).map(AccountId)
+    }
+
+    /// 32 lowercase hex characters, as the database stores it.
+    pub fn stored(&self) -> &str {
+        &self.0
+    }
+
+    /// 8-4-4-4-12 with dashes, as the API writes it.
+    pub fn dashed(&self) -> String {
+        let s = &self.0;
+        format!(
+            "{}-{}-{}-{}-{}",
+            &s[..8],
+            &s[8..12],
+            &s[12..16],
+            &s[16..20],
+            &s[20..]
+        )
+    }
+}
+
+impl std::fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccountId({})", self.0)
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        AccountId::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a UUID")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_ids_convert_both_ways() {
+        let id = AccountId::parse("387DAF87-6d15-44d1-a59f-d59eb4873516").unwrap();
+        assert_eq!(id.stored(), "387daf876d1544d1a59fd59eb4873516");
+        assert_eq!(id.dashed(), "387daf87-6d15-44d1-a59f-d59eb4873516");
+        assert_eq!(AccountId::parse(id.stored()), Some(id));
+        let parsed: AccountId =
+            serde_json::from_str("\"387daf87-6d15-44d1-a59f-d59eb4873516\"").unwrap();
+        assert_eq!(parsed.stored(), "387daf876d1544d1a59fd59eb4873516");
+        assert!(serde_json::from_str::<AccountId>("\"nope\"").is_err());
+    }
 
     #[test]
     fn dashed_and_undashed_give_the_stored_form() {

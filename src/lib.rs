@@ -8,5 +8,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod nadeo;
 pub mod time;
 pub mod zones;

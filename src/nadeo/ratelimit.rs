@@ -1,0 +1,74 @@
+//! Request pacing shared by every call to one group of hosts.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Spaces requests at least `1 / rate` apart (a token bucket holding one
+/// token), and can be paused, e.g. for a 429's Retry-After.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    next_slot: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    /// `per_second` must be positive.
+    pub fn new(per_second: f64) -> RateLimiter {
+        assert!(per_second > 0.0, "rate must be positive");
+        RateLimiter {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next_slot: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Blocks until this caller may send a request.
+    pub fn acquire(&self) {
+        let wait = {
+            let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot - now
+        };
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Holds every caller back until at least `until`.
+    pub fn pause_until(&self, until: Instant) {
+        let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+        *next = (*next).max(until);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_calls_by_the_interval() {
+        let limiter = RateLimiter::new(20.0);
+        let mut stamps = Vec::new();
+        for _ in 0..4 {
+            limiter.acquire();
+            stamps.push(Instant::now());
+        }
+        for pair in stamps.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= Duration::from_millis(45),
+                "{:?}",
+                pair[1] - pair[0]
+            );
+        }
+    }
+
+    #[test]
+    fn pause_delays_the_next_call() {
+        let limiter = RateLimiter::new(1000.0);
+        let start = Instant::now();
+        limiter.pause_until(start + Duration::from_millis(80));
+        limiter.acquire();
+        assert!(start.elapsed() >= Duration::from_millis(80));
+    }
+}

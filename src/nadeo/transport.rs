@@ -1,0 +1,263 @@
+//! HTTP for every Nadeo call: timeouts, User-Agent, pacing, and the sorting
+//! of responses into success and the [`NadeoError`] kinds.
+
+use crate::nadeo::config::NadeoConfig;
+use crate::nadeo::error::{NadeoError, NadeoResult};
+use crate::nadeo::ratelimit::RateLimiter;
+use std::time::{Duration, Instant};
+use ureq::Agent;
+
+/// A 429 without a usable Retry-After waits this long before its one retry.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Longer Retry-After values are not waited for within a run.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// How much of an error body goes into a message.
+const BODY_EXCERPT: usize = 300;
+
+/// Which rate limiter a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Core, Live and Meet share one budget.
+    Nadeo,
+    /// The public OAuth API has its own.
+    Oauth,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+}
+
+/// One request. `authorization` is a secret and is never logged.
+pub struct HttpRequest<'a> {
+    pub what: &'a str,
+    pub post: bool,
+    pub url: String,
+    pub authorization: Option<String>,
+    pub body: Body,
+    pub pace: Pace,
+}
+
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<Duration>,
+}
+
+pub struct Transport {
+    agent: Agent,
+    nadeo: RateLimiter,
+    oauth: RateLimiter,
+}
+
+impl Transport {
+    pub fn new(config: &NadeoConfig) -> Transport {
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .user_agent(config.user_agent.as_str())
+            .max_redirects(0)
+            .build()
+            .into();
+        Transport {
+            agent,
+            nadeo: RateLimiter::new(config.max_rps),
+            oauth: RateLimiter::new(config.oauth_max_rps),
+        }
+    }
+
+    fn limiter(&self, pace: Pace) -> &RateLimiter {
+        match pace {
+            Pace::Nadeo => &self.nadeo,
+            Pace::Oauth => &self.oauth,
+        }
+    }
+
+    /// Sends the request after its rate limiter allows it. A 429 pauses that
+    /// limiter for Retry-After (when short enough) and is retried once.
+    /// Connection failures and timeouts come back as [`NadeoError::Transient`];
+    /// every status comes back as a response, for [`classify`].
+    pub fn send(&self, request: &HttpRequest) -> NadeoResult<HttpResponse> {
+        let limiter = self.limiter(request.pace);
+        let response = self.send_once(request, limiter)?;
+        if response.status != 429 {
+            return Ok(response);
+        }
+        let wait = response.retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+        limiter.pause_until(Instant::now() + wait.min(MAX_RETRY_WAIT));
+        if wait > MAX_RETRY_WAIT {
+            return Ok(response);
+        }
+        log::info!(
+            "{}: rate limited (429), retrying in {} ms",
+            request.what,
+            wait.as_millis()
+        );
+        self.send_once(request, limiter)
+    }
+
+    fn send_once(&self, request: &HttpRequest, limiter: &RateLimiter) -> NadeoResult<HttpResponse> {
+        limiter.acquire();
+        log::debug!(
+            "{} {}",
+            if request.post { "POST" } else { "GET" },
+            request.url
+        );
+        let result = if request.post {
+            let mut builder = self.agent.post(&request.url);
+            if let Some(auth) = &request.authorization {
+                builder = builder.header("Authorization", auth);
+            }
+            match &request.body {
+                Body::Empty => builder.send_empty(),
+                Body::Form(fields) => {
+                    builder.send_form(fields.iter().map(|(k, v)| (*k, v.as_str())))
+                }
+                Body::Json(value) => builder.send_json(value),
+            }
+        } else {
+            let mut builder = self.agent.get(&request.url);
+            if let Some(auth) = &request.authorization {
+                builder = builder.header("Authorization", auth);
+            }
+            builder.call()
+        };
+        let mut response = result.map_err(|e| transport_failure(request.what, e))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| transport_failure(request.what, e))?;
+        Ok(HttpResponse {
+            status,
+            body,
+            retry_after,
+        })
+    }
+}
+
+fn transport_failure(what: &str, error: ureq::Error) -> NadeoError {
+    let reason = match &error {
+        ureq::Error::Timeout(kind) => format!("timed out ({kind})"),
+        ureq::Error::HostNotFound => "host not found".to_string(),
+        ureq::Error::ConnectionFailed => "connection failed".to_string(),
+        other => other.to_string(),
+    };
+    NadeoError::Transient {
+        what: what.to_string(),
+        reason,
+        retry_after: None,
+    }
+}
+
+/// Retry-After in seconds (the HTTP-date form is not worth supporting here).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Sorts a response: the body of a 2xx, or the error its status means.
+pub fn classify(what: &str, response: HttpResponse) -> NadeoResult<String> {
+    let what = what.to_string();
+    match response.status {
+        200..=299 => Ok(response.body),
+        404 => Err(NadeoError::NotFound { what }),
+        401 | 403 => Err(NadeoError::Unauthorized {
+            what,
+            status: response.status,
+        }),
+        429 | 500..=599 => Err(NadeoError::Transient {
+            what,
+            reason: format!("HTTP {}", response.status),
+            retry_after: response.retry_after,
+        }),
+        status => Err(NadeoError::Status {
+            what,
+            status,
+            body: excerpt(&response.body),
+        }),
+    }
+}
+
+fn excerpt(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(BODY_EXCERPT) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16) -> HttpResponse {
+        HttpResponse {
+            status,
+            body: "{\"message\": \"x\"}".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        }
+    }
+
+    #[test]
+    fn statuses_are_sorted() {
+        assert_eq!(
+            classify("w", response(204)).unwrap(),
+            "{\"message\": \"x\"}"
+        );
+        assert!(matches!(
+            classify("w", response(404)),
+            Err(NadeoError::NotFound { .. })
+        ));
+        assert!(matches!(
+            classify("w", response(401)),
+            Err(NadeoError::Unauthorized { status: 401, .. })
+        ));
+        assert!(matches!(
+            classify("w", response(403)),
+            Err(NadeoError::Unauthorized { status: 403, .. })
+        ));
+        for status in [429, 500, 502, 503] {
+            let err = classify("w", response(status)).unwrap_err();
+            assert!(err.is_transient(), "{status}");
+        }
+        match classify("w", response(429)) {
+            Err(NadeoError::Transient { retry_after, .. }) => {
+                assert_eq!(retry_after, Some(Duration::from_secs(3)))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify("w", response(400)),
+            Err(NadeoError::Status { status: 400, .. })
+        ));
+    }
+
+    #[test]
+    fn retry_after_in_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn long_bodies_are_cut() {
+        let body = "x".repeat(1000);
+        assert_eq!(excerpt(&body).chars().count(), BODY_EXCERPT + 1);
+        assert_eq!(excerpt("a\n  b"), "a b");
+    }
+}
