@@ -4,8 +4,12 @@
 mod cli;
 mod common;
 mod create_season;
+mod fake_nadeo;
 mod init_db;
 mod migrate;
+mod nadeo_endpoints;
+mod nadeo_harness;
+mod nadeo_tokens;
 mod reference_db;
 mod reference_schema;
 mod schema_rs;
