@@ -524,7 +524,7 @@ fn a_scenario_plays_matches_appearing_over_time_with_token_checks() {
     let mut scenario = Scenario::default();
     let now = Instant::now();
     let start = crate::fake_nadeo::unix_now() - 300;
-    for (id, visible) in [(10, now), (11, now + Duration::from_millis(400))] {
+    for (id, visible) in [(10, now), (11, now + Duration::from_millis(1000))] {
         scenario.add_match(
             id,
             Scenario::official_match(id, "Official 3v3 - match", "MapUid", start, "ONGOING"),
@@ -538,7 +538,7 @@ fn a_scenario_plays_matches_appearing_over_time_with_token_checks() {
     let client = h.client(&[]);
     assert_eq!(client.get_match(10).unwrap().unwrap().start_date, start);
     assert_eq!(client.get_match(11).unwrap(), None, "not there yet");
-    std::thread::sleep(Duration::from_millis(450));
+    std::thread::sleep(Duration::from_millis(1100));
     assert!(client.get_match(11).unwrap().is_some(), "appeared");
     assert_eq!(client.match_participants(11).unwrap().len(), 6);
     assert_eq!(client.get_match(12).unwrap(), None);
