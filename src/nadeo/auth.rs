@@ -135,29 +135,25 @@ impl NadeoClient {
     fn refresh_core(&self, document: &mut Document) -> NadeoResult<String> {
         let key = CredentialKey::Core;
         let stored = document.tokens(key, &self.zone).refresh_token;
-        let bootstrap = self.config.bootstrap.core_refresh_token.clone();
-        let mut refusals = Vec::new();
-        for (source, token) in candidates(&stored, bootstrap.as_deref(), "NADEO_REFRESH_TOKEN") {
-            match self.e1_refresh(&token, "NadeoCore refresh") {
-                Ok(issued) => return Ok(self.store(document, key, issued, &token)),
-                Err(TokenFailure::Rejected { reason, .. }) => {
-                    log::warn!("NadeoCore refresh with the {source} was refused: {reason}");
-                    refusals.push(format!("{source}: {reason}"));
-                }
-                Err(TokenFailure::Transient(e)) => return Err(e),
-            }
-        }
+        let bootstrap = self.config.bootstrap.core_refresh_token.as_deref();
+        let tried = candidates(&stored, bootstrap, "NADEO_REFRESH_TOKEN");
+        let refusals = match first_accepted(key, tried, |token| {
+            self.e1_refresh(token, "NadeoCore refresh")
+        })? {
+            Ok((issued, token)) => return Ok(self.store(document, key, issued, &token)),
+            Err(refusals) => refusals,
+        };
         if let Some((login, password)) = &self.config.bootstrap.service_login {
             let issued = self
                 .basic_login(login, password, CORE_AUDIENCE)
                 .map_err(|f| f.into_error("NadeoCore service-account login"))?;
             return Ok(self.store(document, key, issued, ""));
         }
-        Err(NadeoError::Rebootstrap(format!(
-            "NadeoCore has no usable refresh token ({}); set NADEO_REFRESH_TOKEN to a fresh refresh token \
-             (or NADEO_SERVICE_LOGIN and NADEO_SERVICE_PASSWORD) and run again",
-            if refusals.is_empty() { "none stored or configured".to_string() } else { refusals.join("; ") }
-        )))
+        Err(rebootstrap(
+            key,
+            &refusals,
+            "NADEO_REFRESH_TOKEN to a fresh refresh token (or NADEO_SERVICE_LOGIN and NADEO_SERVICE_PASSWORD)",
+        ))
     }
 
     /// E1 with the stored Live refresh token; failing that, the E2 exchange
@@ -202,12 +198,12 @@ impl NadeoClient {
             ));
         };
         let stored = document.tokens(key, &self.zone).refresh_token;
-        let mut refusals = Vec::new();
-        for (source, token) in candidates(
+        let tried = candidates(
             &stored,
             bootstrap.oauth_refresh_token.as_deref(),
             "UBISOFT_OAUTH_REFRESH_TOKEN",
-        ) {
+        );
+        let attempt = |token: &str| {
             let request = HttpRequest {
                 what: "NadeoOauth refresh",
                 post: true,
@@ -217,23 +213,20 @@ impl NadeoClient {
                     ("grant_type", "refresh_token".into()),
                     ("client_id", client_id.clone()),
                     ("client_secret", client_secret.clone()),
-                    ("refresh_token", token.clone()),
+                    ("refresh_token", token.to_string()),
                 ]),
                 pace: Pace::Oauth,
             };
-            match self.token_call(&request, "access_token", "refresh_token") {
-                Ok(issued) => return Ok(self.store(document, key, issued, &token)),
-                Err(TokenFailure::Rejected { reason, .. }) => {
-                    log::warn!("NadeoOauth refresh with the {source} was refused: {reason}");
-                    refusals.push(format!("{source}: {reason}"));
-                }
-                Err(TokenFailure::Transient(e)) => return Err(e),
-            }
+            self.token_call(&request, "access_token", "refresh_token")
+        };
+        match first_accepted(key, tried, attempt)? {
+            Ok((issued, token)) => Ok(self.store(document, key, issued, &token)),
+            Err(refusals) => Err(rebootstrap(
+                key,
+                &refusals,
+                "UBISOFT_OAUTH_REFRESH_TOKEN to a fresh one",
+            )),
         }
-        Err(NadeoError::Rebootstrap(format!(
-            "NadeoOauth has no usable refresh token ({}); set UBISOFT_OAUTH_REFRESH_TOKEN to a fresh one and run again",
-            if refusals.is_empty() { "none stored or configured".to_string() } else { refusals.join("; ") }
-        )))
     }
 
     /// Writes a newly issued pair into the document; returns the access token.
@@ -386,6 +379,43 @@ fn error_message(body: &str) -> String {
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
         .map(|m| format!(" ({})", m.chars().take(200).collect::<String>()))
         .unwrap_or_default()
+}
+
+/// Tries each candidate refresh token in turn: a refusal moves on to the
+/// next, a transient failure stops. Gives the tokens issued with the refresh
+/// token that worked, or every refusal.
+fn first_accepted(
+    key: CredentialKey,
+    candidates: Vec<(String, String)>,
+    attempt: impl Fn(&str) -> Result<Issued, TokenFailure>,
+) -> NadeoResult<Result<(Issued, String), Vec<String>>> {
+    let mut refusals = Vec::new();
+    for (source, token) in candidates {
+        match attempt(&token) {
+            Ok(issued) => return Ok(Ok((issued, token))),
+            Err(TokenFailure::Rejected { reason, .. }) => {
+                log::warn!(
+                    "{} refresh with the {source} was refused: {reason}",
+                    key.name()
+                );
+                refusals.push(format!("{source}: {reason}"));
+            }
+            Err(TokenFailure::Transient(e)) => return Err(e),
+        }
+    }
+    Ok(Err(refusals))
+}
+
+fn rebootstrap(key: CredentialKey, refusals: &[String], what_to_set: &str) -> NadeoError {
+    let found = if refusals.is_empty() {
+        "none stored or configured".to_string()
+    } else {
+        refusals.join("; ")
+    };
+    NadeoError::Rebootstrap(format!(
+        "{} has no usable refresh token ({found}); set {what_to_set} and run again",
+        key.name()
+    ))
 }
 
 /// Refresh tokens to try, in order: the stored one, then the bootstrap one
