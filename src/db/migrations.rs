@@ -202,8 +202,15 @@ pub fn inspect(conn: &mut MysqlConnection) -> Result<SchemaState> {
         .filter(|t| tables.contains(*t))
         .collect();
 
-    if tables.contains(DIESEL_TABLE) {
-        let applied = names(conn, APPLIED_VERSIONS_SQL)?;
+    let applied = if tables.contains(DIESEL_TABLE) {
+        names(conn, APPLIED_VERSIONS_SQL)?
+    } else {
+        Vec::new()
+    };
+    // An empty Diesel table beside a reference history is an adoption that
+    // was interrupted before it recorded anything: adopt again.
+    let adoption_pending = applied.is_empty() && tables.contains(REFERENCE_HISTORY_TABLE);
+    if tables.contains(DIESEL_TABLE) && !adoption_pending {
         if !applied.iter().any(|v| v == BASELINE_VERSION) && !app_tables.is_empty() {
             return Err(Error::UnknownSchemaState(format!(
                 "the baseline migration is not recorded but tables {} exist; an earlier \

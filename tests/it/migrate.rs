@@ -352,3 +352,19 @@ fn every_migration_reverts_cleanly_and_applies_again() {
         .assert_stdout_contains("ran 6 migration(s)");
     assert_matches_reference(&mut conn);
 }
+
+#[test]
+fn an_adoption_interrupted_before_recording_is_resumed() {
+    let db = TestDb::create();
+    let mut conn = reference_db::build(&db, 38);
+    // What a run killed right after creating Diesel's table leaves behind.
+    conn.batch_execute(
+        "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+           run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    )
+    .unwrap();
+    db.mmstatus(&["migrate"])
+        .assert_ok()
+        .assert_stdout_contains("adopted a reference database");
+    assert_eq!(diesel_versions(&mut conn), ALL_VERSIONS);
+}
