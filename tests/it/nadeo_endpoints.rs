@@ -550,3 +550,50 @@ fn a_scenario_plays_matches_appearing_over_time_with_token_checks() {
     assert_eq!(ranks.len(), 1);
     assert!(h.fake.requests().iter().all(|r| r.authorization.is_some()));
 }
+
+#[test]
+fn the_zone_list_parses() {
+    let h = Harness::new();
+    h.with_valid_tokens();
+    h.fake.on(
+        "GET",
+        "/core/zones",
+        vec![Reply::ok(&json!([
+            {"zoneId": "301e1b69-f5a5-4c07-a6b0-f0e4fdd5b3cf", "name": "World", "parentId": null,
+             "icon": "/World.jpg", "timestamp": "2020-01-01T00:00:00+00:00"},
+            {"zoneId": "301e2106-f5a5-4c07-a6b0-f0e4fdd5b3cf", "name": "Europe",
+             "parentId": "301e1b69-f5a5-4c07-a6b0-f0e4fdd5b3cf", "icon": "/Europe.jpg", "timestamp": "x"}
+        ]))],
+    );
+    let zones = h.client(&[]).zone_list().unwrap();
+    assert_eq!(zones.len(), 2);
+    assert_eq!(zones[0].parent_id, None);
+    assert_eq!(
+        zones[1].parent_id.as_ref().map(AccountId::stored),
+        Some("301e1b69f5a54c07a6b0f0e4fdd5b3cf")
+    );
+}
+
+#[test]
+fn display_names_split_into_batches_of_fifty() {
+    let h = Harness::new();
+    h.authority.grant_refresh("oauth-boot", "OAuth");
+    let mut scenario = Scenario::default();
+    let all = many(120);
+    scenario.names.insert(all[119].dashed(), "Last".into());
+    scenario.install(&h.fake, None);
+    let env = [
+        ("CLIENT_ID", "client-id"),
+        ("CLIENT_SECRET", "client-secret"),
+        ("UBISOFT_OAUTH_REFRESH_TOKEN", "oauth-boot"),
+    ];
+    let names = h.client(&env).display_names(&all).into_result().unwrap();
+    assert_eq!(names, [(all[119].clone(), "Last".to_string())]);
+    let sent: Vec<usize> = h
+        .fake
+        .requests_to("/oauth/api/display-names")
+        .iter()
+        .map(|r| r.query_values("accountId[]").len())
+        .collect();
+    assert_eq!(sent, [50, 50, 20]);
+}
