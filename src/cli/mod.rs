@@ -100,6 +100,11 @@ fn init_logging(global: &GlobalOpts) {
     if let Ok(spec) = std::env::var("RUST_LOG") {
         builder.parse_filters(&spec);
     }
+    // The HTTP client dumps raw requests and responses at trace level, tokens
+    // included: whatever RUST_LOG asks, it never logs below info.
+    for module in ["ureq", "ureq_proto"] {
+        builder.filter_module(module, log::LevelFilter::Info);
+    }
     builder.init();
 }
 
