@@ -8,7 +8,7 @@ use crate::zones::parse_zone_tree;
 use anyhow::Context;
 use diesel::sql_types::Text;
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The collation every reference database and table uses.
 pub const COLLATION: &str = "utf8mb4_general_ci";
@@ -39,7 +39,11 @@ struct Collation {
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     // Read the zone file first: a bad file must stop the run before any change.
-    let zones = opts.zones_file.as_ref().map(read_zones_file).transpose()?;
+    let zones = opts
+        .zones_file
+        .as_deref()
+        .map(read_zones_file)
+        .transpose()?;
     let url = &config.database_url;
     let database = url.database_name().ok_or_else(|| {
         Error::invalid(format!(
@@ -66,9 +70,9 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_zones_file(path: &PathBuf) -> anyhow::Result<Vec<crate::db::models::Zone>> {
+fn read_zones_file(path: &Path) -> anyhow::Result<Vec<crate::db::models::Zone>> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     })?;
     let zones = parse_zone_tree(&text)

@@ -318,6 +318,9 @@ pub fn unix_now() -> i64 {
         .as_secs() as i64
 }
 
+/// Lifetime of the access tokens the authority issues.
+pub const TOKEN_LIFETIME_SECS: i64 = 3600;
+
 /// Nadeo's token endpoints with rotating refresh tokens: each refresh token
 /// works once, and the access tokens it issues are the only valid ones.
 #[derive(Default)]
@@ -327,17 +330,13 @@ pub struct TokenAuthority {
     /// access token → audience
     access: Mutex<HashMap<String, String>>,
     serial: AtomicUsize,
-    /// Lifetime of issued access tokens, in seconds.
-    pub lifetime: Mutex<i64>,
     /// How long E1 takes to answer.
     pub delay: Mutex<Duration>,
 }
 
 impl TokenAuthority {
     pub fn new() -> Arc<TokenAuthority> {
-        let authority = TokenAuthority::default();
-        *authority.lifetime.lock().unwrap() = 3600;
-        Arc::new(authority)
+        Arc::new(TokenAuthority::default())
     }
 
     /// Makes a refresh token valid (what a bootstrap variable would hold).
@@ -370,7 +369,7 @@ impl TokenAuthority {
     }
 
     fn issue(&self, audience: &str) -> (String, String) {
-        let access = jwt(unix_now() + *self.lifetime.lock().unwrap(), audience);
+        let access = jwt(unix_now() + TOKEN_LIFETIME_SECS, audience);
         let refresh = format!(
             "rt-{audience}-{}",
             self.serial.fetch_add(1, Ordering::SeqCst)

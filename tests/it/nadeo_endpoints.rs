@@ -283,12 +283,7 @@ fn a_null_club_tag_list_reads_as_empty() {
 #[test]
 fn display_names_object_empty_list_and_errors() {
     let h = Harness::new();
-    h.authority.grant_refresh("oauth-boot", "OAuth");
-    let env = [
-        ("CLIENT_ID", "client-id"),
-        ("CLIENT_SECRET", "client-secret"),
-        ("UBISOFT_OAUTH_REFRESH_TOKEN", "oauth-boot"),
-    ];
+    let env = h.oauth_env();
     h.fake.on(
         "GET",
         "/oauth/api/display-names",
@@ -577,16 +572,11 @@ fn the_zone_list_parses() {
 #[test]
 fn display_names_split_into_batches_of_fifty() {
     let h = Harness::new();
-    h.authority.grant_refresh("oauth-boot", "OAuth");
+    let env = h.oauth_env();
     let mut scenario = Scenario::default();
     let all = many(120);
     scenario.names.insert(all[119].dashed(), "Last".into());
     scenario.install(&h.fake, None);
-    let env = [
-        ("CLIENT_ID", "client-id"),
-        ("CLIENT_SECRET", "client-secret"),
-        ("UBISOFT_OAUTH_REFRESH_TOKEN", "oauth-boot"),
-    ];
     let names = h.client(&env).display_names(&all).into_result().unwrap();
     assert_eq!(names, [(all[119].clone(), "Last".to_string())]);
     let sent: Vec<usize> = h

@@ -98,6 +98,17 @@ impl Harness {
         value
     }
 
+    /// Settings for the public API: the client the fake accepts and a
+    /// bootstrap refresh token it knows.
+    pub fn oauth_env(&self) -> [(&'static str, &'static str); 3] {
+        self.authority.grant_refresh("oauth-boot", "OAuth");
+        [
+            ("CLIENT_ID", "client-id"),
+            ("CLIENT_SECRET", "client-secret"),
+            ("UBISOFT_OAUTH_REFRESH_TOKEN", "oauth-boot"),
+        ]
+    }
+
     /// Leftover `.tmp` files in the credentials folder.
     pub fn leftover_tmp(&self) -> Vec<PathBuf> {
         std::fs::read_dir(&self.dir)

@@ -380,12 +380,7 @@ fn the_service_account_login_is_the_last_resort() {
 fn oauth_refresh_sends_the_form_and_leaves_core_alone() {
     let h = Harness::new();
     let tokens = h.with_valid_tokens();
-    h.authority.grant_refresh("oauth-boot", "OAuth");
-    let env = [
-        ("CLIENT_ID", "client-id"),
-        ("CLIENT_SECRET", "client-secret"),
-        ("UBISOFT_OAUTH_REFRESH_TOKEN", "oauth-boot"),
-    ];
+    let env = h.oauth_env();
     let token = h.client(&env).access_token(CredentialKey::Oauth).unwrap();
     let call = &h.fake.requests_to(OAUTH_TOKEN)[0];
     assert_eq!(call.authorization, None);
