@@ -1,34 +1,78 @@
 //! Test harness: a real MariaDB/MySQL server, one fresh database per test, and
 //! the `mmstatus` binary run as a user would run it.
 //!
-//! The server comes from MMSTATUS_TEST_DATABASE_URL (default
-//! mysql://root:root@127.0.0.1:3306, what scripts/dev-db starts).
+//! The server comes from MMSTATUS_TEST_DATABASE_URL (the environment, else the
+//! project's .env), else from the URL scripts/dev-db recorded when it started
+//! the local server (in MMSTATUS_DEV_DB_DIR, default .dev/mariadb), else
+//! mysql://root:root@127.0.0.1:3306.
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{sql_query, Connection, MysqlConnection, QueryableByName, RunQueryDsl};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 pub const DEFAULT_SERVER: &str = "mysql://root:root@127.0.0.1:3306";
 pub const TEST_TZ: &str = "Europe/Paris";
 
 pub fn server_url() -> String {
-    std::env::var("MMSTATUS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| DEFAULT_SERVER.to_string())
-        .trim_end_matches('/')
-        .to_string()
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        setting("MMSTATUS_TEST_DATABASE_URL")
+            .or_else(dev_db_url)
+            .unwrap_or_else(|| DEFAULT_SERVER.to_string())
+            .trim_end_matches('/')
+            .to_string()
+    })
+    .clone()
+}
+
+/// A setting from the environment, else from the project's .env (as the
+/// scripts read them).
+fn setting(name: &str) -> Option<String> {
+    if let Ok(value) = std::env::var(name) {
+        return Some(value);
+    }
+    let dotenv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".env");
+    dotenvy::from_path_iter(dotenv)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|(key, _)| key == name)
+        .last()
+        .map(|(_, value)| value)
+}
+
+/// The server URL scripts/dev-db wrote when it started the local server.
+fn dev_db_url() -> Option<String> {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = setting("MMSTATUS_DEV_DB_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| project.join(".dev/mariadb"), |d| project.join(d));
+    let url = std::fs::read_to_string(dir.join("test-database-url")).ok()?;
+    Some(url.trim().to_string()).filter(|u| !u.is_empty())
 }
 
 fn server_connection() -> MysqlConnection {
     let url = server_url();
     MysqlConnection::establish(&url).unwrap_or_else(|e| {
         panic!(
-            "cannot connect to the test server ({e}); start one with scripts/dev-db or set \
-             MMSTATUS_TEST_DATABASE_URL"
+            "cannot connect to the test server {} ({e}); start one with scripts/dev-db or set \
+             MMSTATUS_TEST_DATABASE_URL",
+            mask_password(&url)
         )
     })
+}
+
+fn mask_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        Err(_) => "(unparsable MMSTATUS_TEST_DATABASE_URL)".to_string(),
+    }
 }
 
 fn unique_name() -> String {
