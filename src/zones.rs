@@ -6,6 +6,11 @@ use crate::ids::normalize_uuid;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The Nadeo zone tree the project ships (`data/zones.json`, the content of
+/// the reference's zone table), built into the binary so `init-db --zones`
+/// works wherever mmstatus is installed.
+pub const SHIPPED_ZONE_TREE: &str = include_str!("../data/zones.json");
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ZoneEntry {
@@ -141,6 +146,19 @@ mod tests {
             let err = parse_zone_tree(&json).unwrap_err();
             assert!(err.contains(expected), "{json}: {err}");
         }
+    }
+
+    #[test]
+    fn the_shipped_tree_is_valid_and_complete() {
+        let zones = parse_zone_tree(SHIPPED_ZONE_TREE).unwrap();
+        assert_eq!(zones.len(), 1199);
+        let roots: Vec<&Zone> = zones.iter().filter(|z| z.parent_id.is_none()).collect();
+        assert_eq!(roots.len(), 1);
+        assert_eq!(roots[0].name, "World");
+        let ordered = parents_first(zones.clone(), &BTreeSet::new()).unwrap();
+        assert_eq!(ordered.len(), zones.len(), "every parent is in the tree");
+        let countries = zones.iter().filter(|z| z.country_alpha3.is_some()).count();
+        assert_eq!(countries, 201);
     }
 
     #[test]
