@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod create_season;
+mod deploy;
 mod fake_nadeo;
 mod init_db;
 mod migrate;

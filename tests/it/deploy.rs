@@ -1,0 +1,73 @@
+//! The shipped schedule (`crontab`, an /etc/cron.d file): every job names the
+//! user, runs a command line mmstatus accepts, and logs to a file.
+
+use clap::Parser;
+use mmstatus::cli::Cli;
+
+struct Job {
+    user: String,
+    command: String,
+}
+
+fn jobs() -> Vec<Job> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crontab")).unwrap();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.split_whitespace().next().unwrap().contains('='))
+        .map(|line| {
+            let fields: Vec<&str> = line.splitn(7, char::is_whitespace).collect();
+            assert_eq!(fields.len(), 7, "five times, a user, a command: {line}");
+            Job {
+                user: fields[5].to_string(),
+                command: fields[6].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The words of each `mmstatus …` invocation in a shell command (no quoting
+/// is used in the schedule).
+fn invocations(command: &str) -> Vec<Vec<String>> {
+    command
+        .split("&&")
+        .map(|part| part.split(">>").next().unwrap().trim())
+        .filter(|part| part.starts_with("mmstatus "))
+        .map(|part| part.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn every_job_runs_a_valid_command_as_the_service_user_and_logs_to_a_file() {
+    let jobs = jobs();
+    assert!(!jobs.is_empty());
+    for job in jobs {
+        assert_eq!(job.user, "mmstatus", "{}", job.command);
+        assert!(
+            job.command.starts_with("cd /var/lib/mmstatus && "),
+            "jobs run in the working folder, where .env is: {}",
+            job.command
+        );
+        let runs = invocations(&job.command);
+        assert_eq!(runs.len(), 1, "{}", job.command);
+        if let Err(e) = Cli::try_parse_from(&runs[0]) {
+            panic!("{:?} is not a valid command line: {e}", runs[0]);
+        }
+        assert!(
+            job.command.contains(">>/var/log/mmstatus/") && job.command.ends_with("2>&1"),
+            "output and errors go to a log file: {}",
+            job.command
+        );
+    }
+}
+
+#[test]
+fn the_schedule_sets_its_environment() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crontab")).unwrap();
+    for variable in ["SHELL=", "PATH=", "CRON_TZ="] {
+        assert!(
+            text.lines().any(|l| l.starts_with(variable)),
+            "crontab sets {variable}"
+        );
+    }
+}
