@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod create_season;
+mod db_connection;
 mod fake_nadeo;
 mod init_db;
 mod migrate;
@@ -12,4 +13,5 @@ mod nadeo_harness;
 mod nadeo_tokens;
 mod reference_db;
 mod reference_schema;
+mod relay;
 mod schema_rs;
