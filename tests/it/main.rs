@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod create_season;
 mod db_connection;
+mod env_config;
 mod fake_nadeo;
 mod init_db;
 mod migrate;
