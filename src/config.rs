@@ -3,19 +3,23 @@
 //! Values come from the process environment, which `main` first fills from a
 //! `.env` file (variables already set win), then from global flags.
 
+use crate::env::{self, Lookup};
 use crate::error::{Error, Result};
 use crate::time::LocalZone;
 use std::fmt;
-use url::Url;
+use std::ops::RangeInclusive;
+use url::{Host, Url};
+
+/// Ports `DATABASE_PORT` and a URL may name (0 would make the client library
+/// silently pick 3306).
+pub const PORT_RANGE: RangeInclusive<u16> = 1..=65535;
 
 /// Defaults the reference applies to its `DATABASE_*` variables.
-const REFERENCE_DB_DEFAULTS: [(&str, &str); 5] = [
-    ("DATABASE_HOST", "db"),
-    ("DATABASE_PORT", "3306"),
-    ("DATABASE_NAME", "mmstatus"),
-    ("DATABASE_USER", "root"),
-    ("DATABASE_PASSWORD", "doweneedpasswordindocker"),
-];
+const DEFAULT_HOST: &str = "db";
+const DEFAULT_PORT: u16 = 3306;
+const DEFAULT_NAME: &str = "mmstatus";
+const DEFAULT_USER: &str = "root";
+const DEFAULT_PASSWORD: &str = "doweneedpasswordindocker";
 
 /// What every subcommand needs to know about its surroundings.
 #[derive(Debug, Clone)]
@@ -28,56 +32,56 @@ impl Config {
     /// Reads the configuration from the process environment; `database_url_flag`
     /// (the global `--database-url`) wins over the environment.
     pub fn load(database_url_flag: Option<&str>) -> Result<Config> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Config::from_env(database_url_flag, &env::process_var)
+    }
+
+    /// Reads the configuration through `env`; see [`Config::load`].
+    pub fn from_env(database_url_flag: Option<&str>, env: Lookup) -> Result<Config> {
         Ok(Config {
-            database_url: resolve_database_url(database_url_flag, &env)?,
-            zone: LocalZone::from_setting(env("MMSTATUS_TZ").as_deref())?,
+            database_url: resolve_database_url(database_url_flag, env)?,
+            zone: LocalZone::from_setting(env::setting(env, "MMSTATUS_TZ")?.as_deref())?,
         })
     }
 }
 
 /// Picks the database URL: the flag, else `DATABASE_URL`, else one built from
 /// the reference's `DATABASE_HOST`/`_PORT`/`_NAME`/`_USER`/`_PASSWORD`
-/// (missing ones take the reference's defaults; none set at all is an error).
-pub fn resolve_database_url(
-    flag: Option<&str>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<DatabaseUrl> {
+/// (unset ones take the reference's defaults; none set at all is an error).
+pub fn resolve_database_url(flag: Option<&str>, env: Lookup) -> Result<DatabaseUrl> {
     if let Some(url) = flag {
         return DatabaseUrl::parse(url).map_err(|e| Error::invalid(format!("--database-url: {e}")));
     }
-    if let Some(url) = env("DATABASE_URL") {
+    if let Some(url) = env::setting(env, "DATABASE_URL")? {
         return DatabaseUrl::parse(&url).map_err(|e| Error::invalid(format!("DATABASE_URL: {e}")));
     }
-    if REFERENCE_DB_DEFAULTS
-        .iter()
-        .all(|(name, _)| env(name).is_none())
-    {
-        return Err(Error::NoDatabaseConfigured);
+    reference_database_url(env)?.ok_or(Error::NoDatabaseConfigured)
+}
+
+/// The URL the reference's variables give, `None` when none is set. As in the
+/// reference, an empty `DATABASE_PASSWORD` is an empty password; the other
+/// four name something and must not be empty.
+fn reference_database_url(env: Lookup) -> Result<Option<DatabaseUrl>> {
+    let host = env::setting(env, "DATABASE_HOST")?;
+    let port = env("DATABASE_PORT")?;
+    let name = env::setting(env, "DATABASE_NAME")?;
+    let user = env::setting(env, "DATABASE_USER")?;
+    let password = env("DATABASE_PASSWORD")?;
+    if host.is_none() && port.is_none() && name.is_none() && user.is_none() && password.is_none() {
+        return Ok(None);
     }
-    let get = |name: &str| {
-        env(name).unwrap_or_else(|| {
-            let (_, default) = REFERENCE_DB_DEFAULTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .unwrap();
-            default.to_string()
-        })
+    let port = match port {
+        None => DEFAULT_PORT,
+        Some(text) => env::parse_in_range("DATABASE_PORT", "a port number", &PORT_RANGE, &text)?,
     };
-    let port: u16 = get("DATABASE_PORT").parse().map_err(|_| {
-        Error::invalid(format!(
-            "DATABASE_PORT must be a port number, not {:?}",
-            get("DATABASE_PORT")
-        ))
-    })?;
     DatabaseUrl::from_parts(
-        &get("DATABASE_HOST"),
+        host.as_deref().unwrap_or(DEFAULT_HOST),
         port,
-        &get("DATABASE_USER"),
-        &get("DATABASE_PASSWORD"),
-        &get("DATABASE_NAME"),
+        user.as_deref().unwrap_or(DEFAULT_USER),
+        password.as_deref().unwrap_or(DEFAULT_PASSWORD),
+        name.as_deref().unwrap_or(DEFAULT_NAME),
     )
-    .map_err(|e| Error::invalid(format!("DATABASE_* variables: {e}")))
+    .map(Some)
+    .map_err(Error::Invalid)
 }
 
 /// A `mysql://` URL. It holds a password, so `Display` masks it.
@@ -95,6 +99,13 @@ impl DatabaseUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err("the URL names no host".to_string());
         }
+        if url.port().is_some_and(|port| !PORT_RANGE.contains(&port)) {
+            return Err(format!(
+                "the port must be from {} to {}",
+                PORT_RANGE.start(),
+                PORT_RANGE.end()
+            ));
+        }
         let url = DatabaseUrl(url);
         if url.0.path_segments().is_some_and(|s| s.count() > 1) {
             return Err(format!(
@@ -108,6 +119,7 @@ impl DatabaseUrl {
         Ok(url)
     }
 
+    /// The URL of the reference's variables; an error names the variable at fault.
     pub fn from_parts(
         host: &str,
         port: u16,
@@ -115,19 +127,29 @@ impl DatabaseUrl {
         password: &str,
         database: &str,
     ) -> std::result::Result<DatabaseUrl, String> {
-        let host = if host.contains(':') && !host.starts_with('[') {
+        check_database_name(database).map_err(|e| format!("DATABASE_NAME: {e}"))?;
+        let bracketed = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
             host.to_string()
         };
-        let mut url = Url::parse(&format!("mysql://{host}:{port}/"))
-            .map_err(|e| format!("bad host {host:?}: {e}"))?;
+        let not_a_host = || format!("DATABASE_HOST: {host:?} is not a host name or IP address");
+        let mut url =
+            Url::parse(&format!("mysql://{bracketed}:{port}/")).map_err(|_| not_a_host())?;
+        // Characters such as @ or / would silently move the host elsewhere.
+        let host_as_given = match url.host() {
+            Some(Host::Domain(domain)) => domain == host,
+            Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
+            None => false,
+        };
+        if !host_as_given || url.port() != Some(port) {
+            return Err(not_a_host());
+        }
         url.set_username(user)
             .and_then(|_| url.set_password(Some(password)))
-            .map_err(|_| "cannot put the user and password in a URL".to_string())?;
-        check_database_name(database)?;
+            .map_err(|_| not_a_host())?;
         url.path_segments_mut()
-            .map_err(|_| "cannot put the database name in a URL".to_string())?
+            .map_err(|_| not_a_host())?
             .push(database);
         Ok(DatabaseUrl(url))
     }
@@ -165,19 +187,6 @@ impl DatabaseUrl {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
         }
-    }
-
-    pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or("")
-    }
-
-    pub fn port(&self) -> u16 {
-        self.0.port().unwrap_or(3306)
-    }
-
-    /// Whether the client library will use a Unix socket instead of TCP.
-    pub fn uses_socket(&self) -> bool {
-        self.host() == "localhost" || self.0.query_pairs().any(|(k, _)| k == "unix_socket")
     }
 
     /// The full URL, password included: only for handing to the client library.
@@ -230,12 +239,19 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Result<Option<String>> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        move |name| map.get(name).cloned()
+        move |name| Ok(map.get(name).cloned())
+    }
+
+    fn password_of(url: &DatabaseUrl) -> Option<String> {
+        Url::parse(url.expose_secret())
+            .unwrap()
+            .password()
+            .map(percent_decode)
     }
 
     #[test]
@@ -280,6 +296,86 @@ mod tests {
         assert_eq!(url.server(), "dbhost:3306");
         assert_eq!(url.database_name().as_deref(), Some("mmstatus"));
         assert!(url.expose_secret().starts_with("mysql://root:"));
+    }
+
+    #[test]
+    fn an_empty_password_is_an_empty_password_and_unset_takes_the_default() {
+        let env = env_of(&[("DATABASE_HOST", "h"), ("DATABASE_PASSWORD", "")]);
+        let url = resolve_database_url(None, &env).unwrap();
+        assert_eq!(password_of(&url).unwrap_or_default(), "");
+        let url = resolve_database_url(None, &env_of(&[("DATABASE_HOST", "h")])).unwrap();
+        assert_eq!(password_of(&url).as_deref(), Some(DEFAULT_PASSWORD));
+        let url = resolve_database_url(None, &env_of(&[("DATABASE_PASSWORD", "")])).unwrap();
+        assert_eq!(
+            url.server(),
+            "db:3306",
+            "an empty variable is a set variable"
+        );
+    }
+
+    #[test]
+    fn empty_reference_variables_other_than_the_password_are_refused() {
+        for name in [
+            "DATABASE_HOST",
+            "DATABASE_NAME",
+            "DATABASE_USER",
+            "DATABASE_URL",
+        ] {
+            let err = resolve_database_url(None, &env_of(&[(name, "")])).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("{name} is set but empty; give it a value or unset it")
+            );
+        }
+        let err = resolve_database_url(None, &env_of(&[("DATABASE_PORT", "")])).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_PORT must be"), "{err}");
+    }
+
+    #[test]
+    fn ports_are_bounded() {
+        for bad in ["0", "65536", "-1", "1e300", " "] {
+            let err = resolve_database_url(None, &env_of(&[("DATABASE_PORT", bad)])).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("DATABASE_PORT must be a port number from 1 to 65535, not {bad:?}")
+            );
+        }
+        let url = resolve_database_url(None, &env_of(&[("DATABASE_PORT", "65535")])).unwrap();
+        assert_eq!(url.server(), "db:65535");
+        assert!(DatabaseUrl::parse("mysql://u:p@h:0/db").is_err());
+        assert!(DatabaseUrl::parse("mysql://u:p@h:65536/db").is_err());
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed_and_other_hosts_kept_as_given() {
+        for host in ["::1", "[::1]"] {
+            let url = resolve_database_url(None, &env_of(&[("DATABASE_HOST", host)])).unwrap();
+            assert_eq!(url.server(), "[::1]:3306");
+        }
+        for bad in ["evil@h", "h/x", "h:99", "a b", "h?x=1"] {
+            let err = resolve_database_url(None, &env_of(&[("DATABASE_HOST", bad)])).unwrap_err();
+            assert!(
+                err.to_string().starts_with("DATABASE_HOST: "),
+                "{bad}: {err}"
+            );
+        }
+        let err = resolve_database_url(None, &env_of(&[("DATABASE_NAME", "a b")])).unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_NAME: "), "{err}");
+    }
+
+    #[test]
+    fn the_time_zone_must_not_be_empty() {
+        let env = env_of(&[("DATABASE_URL", "mysql://u:p@h/db"), ("MMSTATUS_TZ", "")]);
+        let err = Config::from_env(None, &env).unwrap_err();
+        assert!(
+            err.to_string().starts_with("MMSTATUS_TZ is set but empty"),
+            "{err}"
+        );
+        let env = env_of(&[("DATABASE_URL", "mysql://u:p@h/db")]);
+        assert_eq!(
+            Config::from_env(None, &env).unwrap().zone,
+            LocalZone::System
+        );
     }
 
     #[test]

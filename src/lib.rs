@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod env;
 pub mod error;
 pub mod ids;
 pub mod nadeo;

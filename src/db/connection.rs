@@ -2,13 +2,12 @@
 
 use crate::config::DatabaseUrl;
 use crate::error::{Error, Result};
-use diesel::{Connection, ConnectionError, MysqlConnection};
-use std::net::{TcpStream, ToSocketAddrs};
+use diesel::{Connection, ConnectionError, ConnectionResult, MysqlConnection};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-/// How long to wait for the server to accept a TCP connection. The client
-/// library has no connect timeout of its own here, and a firewalled host would
-/// otherwise hang a cron run for minutes.
+/// How long a connection attempt may take, handshake included: a firewalled
+/// host must not hang a cron run for minutes.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to the database the URL names.
@@ -27,35 +26,39 @@ pub fn connect_server(url: &DatabaseUrl) -> Result<MysqlConnection> {
 }
 
 fn establish(url: &DatabaseUrl) -> Result<MysqlConnection> {
-    if !url.uses_socket() {
-        probe_tcp(url)?;
-    }
     log::debug!("connecting to {url}");
-    MysqlConnection::establish(url.expose_secret()).map_err(|e| classify(e, url))
+    establish_within(url, CONNECT_TIMEOUT)?.map_err(|e| classify(e, url))
 }
 
-fn probe_tcp(url: &DatabaseUrl) -> Result<()> {
-    let unreachable = |detail: String| Error::DatabaseUnreachable {
-        target: url.server(),
-        detail,
-    };
-    let addresses = (url.host(), url.port())
-        .to_socket_addrs()
-        .map_err(|e| unreachable(format!("cannot resolve the host name ({e})")))?;
-    let mut last_error = None;
-    for address in addresses {
-        match TcpStream::connect_timeout(&address, CONNECT_TIMEOUT) {
-            Ok(_) => return Ok(()),
-            Err(e) => last_error = Some(e),
-        }
-    }
-    Err(unreachable(match last_error {
-        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
-        }
-        Some(e) => e.to_string(),
-        None => "the host name resolves to no address".to_string(),
-    }))
+/// Runs the connection attempt on a thread of its own and gives up after
+/// `limit`: Diesel sets no connect timeout on the client library, whose own
+/// wait is unbounded. An abandoned attempt ends with the process, or closes
+/// its connection if it succeeds late.
+fn establish_within(
+    url: &DatabaseUrl,
+    limit: Duration,
+) -> Result<ConnectionResult<MysqlConnection>> {
+    let secret = url.expose_secret().to_string();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("db-connect".to_string())
+        .spawn(move || {
+            let _ = sender.send(MysqlConnection::establish(&secret));
+        })
+        .map_err(|e| Error::DatabaseConnection {
+            target: url.server(),
+            detail: format!("cannot start the connection attempt ({e})"),
+        })?;
+    receiver.recv_timeout(limit).map_err(|e| match e {
+        RecvTimeoutError::Timeout => Error::DatabaseUnreachable {
+            target: url.server(),
+            detail: format!("no answer within {} s", limit.as_secs()),
+        },
+        RecvTimeoutError::Disconnected => Error::DatabaseConnection {
+            target: url.server(),
+            detail: "the connection attempt failed without a reason".to_string(),
+        },
+    })
 }
 
 /// Sorts a connection failure by what the user has to fix. The client library

@@ -1,6 +1,8 @@
 //! Settings of the Nadeo client, read from the environment.
 
+use crate::env::{self, Lookup};
 use crate::error::{Error, Result};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
@@ -17,6 +19,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ranked 2v2, the reference's hard-coded matchmaking id.
 pub const DEFAULT_MATCHMAKING_ID: u32 = 5;
+/// Accepted requests per second (`MMSTATUS_MAX_RPS`, `MMSTATUS_OAUTH_MAX_RPS`).
+pub const RPS_RANGE: RangeInclusive<f64> = 0.01..=1000.0;
+/// Accepted timeouts in seconds (`MMSTATUS_HTTP_TIMEOUT`, `MMSTATUS_HTTP_CONNECT_TIMEOUT`).
+pub const TIMEOUT_RANGE: RangeInclusive<f64> = 0.1..=600.0;
+/// Accepted matchmaking ids (`MMSTATUS_MATCHMAKING_ID`).
+pub const MATCHMAKING_ID_RANGE: RangeInclusive<u32> = 1..=1_000_000;
 pub const DEFAULT_CREDENTIALS_FILE: &str = "nadeo_credentials.json";
 /// The reference's legacy bootstrap files, read from the working directory.
 pub const LEGACY_CORE_TOKEN_FILE: &str = "nd_tk.txt";
@@ -85,67 +93,116 @@ pub struct NadeoConfig {
 }
 
 impl NadeoConfig {
-    /// Reads every setting; `env` looks a variable up (empty counts as unset)
-    /// and `workdir` is where the legacy token files are looked for.
+    /// Reads every setting; `env` looks a variable up (`None`: absent from
+    /// the environment) and `workdir` is where the legacy token files are
+    /// looked for.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>, workdir: &Path) -> Result<NadeoConfig> {
-        let url =
-            |name: &str, default: &str| base_url(name, env(name).as_deref().unwrap_or(default));
+        NadeoConfig::from_lookup(&env::infallible(env), workdir)
+    }
+
+    /// The configuration the process environment gives, legacy files read
+    /// from the current directory.
+    pub fn from_process_env() -> Result<NadeoConfig> {
+        let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        NadeoConfig::from_lookup(&env::process_var, &workdir)
+    }
+
+    /// Reads every setting through `env`. Empty tokens, secrets and service
+    /// account mean none configured; any other empty setting is refused.
+    pub fn from_lookup(env: Lookup, workdir: &Path) -> Result<NadeoConfig> {
+        let url = |name: &str, default: &str| match env::setting(env, name)? {
+            Some(text) => base_url(name, &text),
+            None => base_url(name, default),
+        };
         let urls = BaseUrls {
             core: url("MMSTATUS_CORE_URL", DEFAULT_CORE_URL)?,
             live: url("MMSTATUS_LIVE_URL", DEFAULT_LIVE_URL)?,
             meet: url("MMSTATUS_MEET_URL", DEFAULT_MEET_URL)?,
             oauth: url("MMSTATUS_OAUTH_URL", DEFAULT_OAUTH_URL)?,
         };
-        let service_login = match (env("NADEO_SERVICE_LOGIN"), env("NADEO_SERVICE_PASSWORD")) {
-            (Some(login), Some(password)) => Some((login, password)),
-            (None, None) => None,
-            _ => {
-                return Err(Error::invalid(
-                    "set both NADEO_SERVICE_LOGIN and NADEO_SERVICE_PASSWORD, or neither",
-                ))
-            }
+        let rps = |name: &str, default: f64| {
+            env::number(
+                env,
+                name,
+                "a number of requests per second",
+                RPS_RANGE,
+                default,
+            )
+        };
+        let seconds = |name: &str, default: Duration| {
+            env::number(
+                env,
+                name,
+                "a number of seconds",
+                TIMEOUT_RANGE,
+                default.as_secs_f64(),
+            )
+            .map(Duration::from_secs_f64)
         };
         Ok(NadeoConfig {
             urls,
-            user_agent: env("MMSTATUS_USER_AGENT").unwrap_or_else(default_user_agent),
-            max_rps: positive(env, "MMSTATUS_MAX_RPS", DEFAULT_MAX_RPS)?,
-            oauth_max_rps: positive(env, "MMSTATUS_OAUTH_MAX_RPS", DEFAULT_OAUTH_MAX_RPS)?,
-            timeout: seconds(env, "MMSTATUS_HTTP_TIMEOUT", DEFAULT_TIMEOUT)?,
-            connect_timeout: seconds(
+            user_agent: user_agent(env)?,
+            max_rps: rps("MMSTATUS_MAX_RPS", DEFAULT_MAX_RPS)?,
+            oauth_max_rps: rps("MMSTATUS_OAUTH_MAX_RPS", DEFAULT_OAUTH_MAX_RPS)?,
+            timeout: seconds("MMSTATUS_HTTP_TIMEOUT", DEFAULT_TIMEOUT)?,
+            connect_timeout: seconds("MMSTATUS_HTTP_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)?,
+            matchmaking_id: env::number(
                 env,
-                "MMSTATUS_HTTP_CONNECT_TIMEOUT",
-                DEFAULT_CONNECT_TIMEOUT,
+                "MMSTATUS_MATCHMAKING_ID",
+                "a whole number",
+                MATCHMAKING_ID_RANGE,
+                DEFAULT_MATCHMAKING_ID,
             )?,
-            matchmaking_id: match env("MMSTATUS_MATCHMAKING_ID") {
-                None => DEFAULT_MATCHMAKING_ID,
-                Some(v) => v.trim().parse().map_err(|_| {
-                    Error::invalid(format!(
-                        "MMSTATUS_MATCHMAKING_ID must be a whole number, not {v:?}"
-                    ))
-                })?,
-            },
-            credentials_file: env("NADEO_CREDENTIALS_FILE")
+            credentials_file: env::setting(env, "NADEO_CREDENTIALS_FILE")?
                 .unwrap_or_else(|| DEFAULT_CREDENTIALS_FILE.to_string())
                 .into(),
-            bootstrap: Bootstrap {
-                core_refresh_token: legacy_file(&workdir.join(LEGACY_CORE_TOKEN_FILE))?
-                    .or_else(|| env("NADEO_REFRESH_TOKEN").map(|t| t.trim().to_string())),
-                oauth_refresh_token: legacy_file(&workdir.join(LEGACY_OAUTH_TOKEN_FILE))?
-                    .or_else(|| env("UBISOFT_OAUTH_REFRESH_TOKEN").map(|t| t.trim().to_string())),
-                client_id: env("CLIENT_ID"),
-                client_secret: env("CLIENT_SECRET"),
-                service_login,
-            },
+            bootstrap: bootstrap(env, workdir)?,
         })
     }
+}
 
-    /// The configuration the process environment gives, legacy files read
-    /// from the current directory.
-    pub fn from_process_env() -> Result<NadeoConfig> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        NadeoConfig::from_env(&env, &workdir)
+/// `MMSTATUS_USER_AGENT`, refused when it holds characters an HTTP header
+/// cannot carry (the HTTP client would panic on them).
+fn user_agent(env: Lookup) -> Result<String> {
+    match env::setting(env, "MMSTATUS_USER_AGENT")? {
+        None => Ok(default_user_agent()),
+        Some(agent) if agent.chars().any(char::is_control) => Err(Error::invalid(
+            "MMSTATUS_USER_AGENT contains control characters (a line break?); \
+             it goes into an HTTP header",
+        )),
+        Some(agent) => Ok(agent),
     }
+}
+
+/// The bootstrap tokens: a legacy file wins over its variable.
+fn bootstrap(env: Lookup, workdir: &Path) -> Result<Bootstrap> {
+    let token =
+        |name: &str| env::credential(env, name).map(|token| token.map(|t| t.trim().to_string()));
+    let service_login = match (
+        env::credential(env, "NADEO_SERVICE_LOGIN")?,
+        env::credential(env, "NADEO_SERVICE_PASSWORD")?,
+    ) {
+        (Some(login), Some(password)) => Some((login, password)),
+        (None, None) => None,
+        _ => {
+            return Err(Error::invalid(
+                "set both NADEO_SERVICE_LOGIN and NADEO_SERVICE_PASSWORD, or neither",
+            ))
+        }
+    };
+    Ok(Bootstrap {
+        core_refresh_token: match legacy_file(&workdir.join(LEGACY_CORE_TOKEN_FILE))? {
+            Some(token) => Some(token),
+            None => token("NADEO_REFRESH_TOKEN")?,
+        },
+        oauth_refresh_token: match legacy_file(&workdir.join(LEGACY_OAUTH_TOKEN_FILE))? {
+            Some(token) => Some(token),
+            None => token("UBISOFT_OAUTH_REFRESH_TOKEN")?,
+        },
+        client_id: env::credential(env, "CLIENT_ID")?,
+        client_secret: env::credential(env, "CLIENT_SECRET")?,
+        service_login,
+    })
 }
 
 fn base_url(name: &str, text: &str) -> Result<Url> {
@@ -161,29 +218,6 @@ fn base_url(name: &str, text: &str) -> Result<Url> {
         )));
     }
     Ok(url)
-}
-
-fn positive(env: &dyn Fn(&str) -> Option<String>, name: &str, default: f64) -> Result<f64> {
-    match env(name) {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<f64>() {
-            Ok(n) if n > 0.0 && n.is_finite() => Ok(n),
-            _ => Err(Error::invalid(format!(
-                "{name} must be a positive number, not {v:?}"
-            ))),
-        },
-    }
-}
-
-fn seconds(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    default: Duration,
-) -> Result<Duration> {
-    match env(name) {
-        None => Ok(default),
-        Some(_) => Ok(Duration::from_secs_f64(positive(env, name, 0.0)?)),
-    }
 }
 
 /// A legacy token file's content, stripped; `None` when absent or empty.

@@ -4,7 +4,9 @@
 mod cli;
 mod common;
 mod create_season;
+mod db_connection;
 mod deploy;
+mod env_config;
 mod fake_nadeo;
 mod init_db;
 mod migrate;
@@ -13,4 +15,5 @@ mod nadeo_harness;
 mod nadeo_tokens;
 mod reference_db;
 mod reference_schema;
+mod relay;
 mod schema_rs;
