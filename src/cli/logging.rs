@@ -2,18 +2,70 @@
 
 use crate::cli::GlobalOpts;
 
+/// Crates of the HTTP stack. Below info they log raw traffic (the HTTP
+/// client dumps every request and response byte at trace level), which holds
+/// tokens, refresh tokens, client secrets and passwords.
+const HTTP_STACK: &[&str] = &[
+    "ureq",
+    "ureq_proto",
+    "http",
+    "httparse",
+    "rustls",
+    "rustls_pki_types",
+    "webpki",
+    "hyper",
+    "h2",
+    "native_tls",
+    "openssl",
+];
+
 /// Installs the logger the flags and the RUST_LOG variable ask for. The
 /// binary calls it once at start; tests call it to log exactly as it does.
 pub fn init_logging(global: &GlobalOpts) {
     let logger = build_logger(global, std::env::var("RUST_LOG").ok().as_deref());
-    let max_level = logger.filter();
+    let max_level = logger.inner.filter();
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(max_level);
     }
 }
 
+/// env_logger's logger, minus every record below info from the HTTP stack.
+/// This is done here rather than with filter directives because RUST_LOG
+/// can always name a module more precisely than a directive overrides.
+struct SecretSafeLogger {
+    inner: env_logger::Logger,
+}
+
+impl log::Log for SecretSafeLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        !is_http_stack_detail(metadata.level(), metadata.target(), None)
+            && self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !is_http_stack_detail(record.level(), record.target(), record.module_path()) {
+            self.inner.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
+/// Whether a record is below info and comes from the HTTP stack, by its
+/// target or its module path.
+fn is_http_stack_detail(level: log::Level, target: &str, module_path: Option<&str>) -> bool {
+    let from_http_stack = |path: &str| {
+        let krate = path.split("::").next().unwrap_or(path);
+        HTTP_STACK.contains(&krate)
+    };
+    level > log::Level::Info
+        && (from_http_stack(target) || module_path.is_some_and(from_http_stack))
+}
+
 /// The logger the flags and RUST_LOG (which wins) ask for.
-fn build_logger(global: &GlobalOpts, rust_log: Option<&str>) -> env_logger::Logger {
+fn build_logger(global: &GlobalOpts, rust_log: Option<&str>) -> SecretSafeLogger {
     let level = match (global.quiet, global.verbose) {
         (true, _) => log::LevelFilter::Error,
         (false, 0) => log::LevelFilter::Info,
@@ -26,20 +78,18 @@ fn build_logger(global: &GlobalOpts, rust_log: Option<&str>) -> env_logger::Logg
     if let Some(spec) = rust_log {
         builder.parse_filters(spec);
     }
-    // The HTTP client dumps raw requests and responses at trace level, tokens
-    // included: whatever RUST_LOG asks, it never logs below info.
-    for module in ["ureq", "ureq_proto"] {
-        builder.filter_module(module, log::LevelFilter::Info);
+    SecretSafeLogger {
+        inner: builder.build(),
     }
-    builder.build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn enabled(logger: &env_logger::Logger, target: &str, level: log::Level) -> bool {
-        use log::Log;
+    use log::Log;
+
+    fn enabled(logger: &SecretSafeLogger, target: &str, level: log::Level) -> bool {
         logger.enabled(&log::Metadata::builder().target(target).level(level).build())
     }
 
@@ -72,27 +122,58 @@ mod tests {
     }
 
     #[test]
-    fn the_http_client_never_logs_raw_traffic() {
+    fn the_http_stack_never_logs_below_info() {
         let opts = GlobalOpts {
             database_url: None,
             verbose: 2,
             quiet: false,
         };
-        for spec in [None, Some("trace"), Some("ureq_proto=trace,ureq=trace")] {
+        for spec in [
+            None,
+            Some("trace"),
+            Some("ureq_proto=trace,ureq=trace"),
+            Some("ureq_proto::util=trace"),
+            Some("ureq_proto::client::amended=trace"),
+            Some("rustls::client=trace"),
+        ] {
             let logger = build_logger(&opts, spec);
-            assert!(
-                !enabled(&logger, "ureq_proto::util", log::Level::Trace),
-                "{spec:?}"
-            );
-            assert!(
-                !enabled(&logger, "ureq::run", log::Level::Debug),
-                "{spec:?}"
-            );
+            for target in ["ureq_proto::util", "ureq::run", "rustls::conn", "http"] {
+                assert!(
+                    !enabled(&logger, target, log::Level::Trace),
+                    "{spec:?} {target}"
+                );
+                assert!(
+                    !enabled(&logger, target, log::Level::Debug),
+                    "{spec:?} {target}"
+                );
+            }
         }
-        assert!(enabled(
-            &build_logger(&opts, Some("trace")),
-            "mmstatus",
-            log::Level::Trace
+        let everything = build_logger(&opts, Some("trace"));
+        assert!(enabled(&everything, "mmstatus", log::Level::Trace));
+        assert!(enabled(&everything, "ureq::run", log::Level::Info));
+        assert!(
+            enabled(&everything, "ureqx", log::Level::Trace),
+            "only whole crate names match"
+        );
+    }
+
+    #[test]
+    fn records_are_judged_by_module_path_too() {
+        assert!(is_http_stack_detail(
+            log::Level::Trace,
+            "custom-target",
+            Some("ureq_proto::util")
+        ));
+        assert!(is_http_stack_detail(log::Level::Debug, "ureq", None));
+        assert!(!is_http_stack_detail(
+            log::Level::Info,
+            "custom-target",
+            Some("ureq_proto::util")
+        ));
+        assert!(!is_http_stack_detail(
+            log::Level::Trace,
+            "mmstatus::nadeo",
+            Some("mmstatus::nadeo::transport")
         ));
     }
 }

@@ -9,6 +9,7 @@ mod init_db;
 mod migrate;
 mod nadeo_endpoints;
 mod nadeo_harness;
+mod nadeo_logging;
 mod nadeo_tokens;
 mod reference_db;
 mod reference_schema;
