@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 const EXPIRE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// The three credential sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CredentialKey {
     Core,
     Live,

@@ -175,10 +175,8 @@ pub fn classify(what: &str, response: HttpResponse) -> NadeoResult<String> {
     match response.status {
         200..=299 => Ok(response.body),
         404 => Err(NadeoError::NotFound { what }),
-        401 | 403 => Err(NadeoError::Unauthorized {
-            what,
-            status: response.status,
-        }),
+        401 => Err(NadeoError::Unauthorized { what, status: 401 }),
+        403 => Err(NadeoError::Forbidden { what }),
         429 | 500..=599 => Err(NadeoError::Transient {
             what,
             reason: format!("HTTP {}", response.status),
@@ -228,7 +226,7 @@ mod tests {
         ));
         assert!(matches!(
             classify("w", response(403)),
-            Err(NadeoError::Unauthorized { status: 403, .. })
+            Err(NadeoError::Forbidden { .. })
         ));
         for status in [429, 500, 502, 503] {
             let err = classify("w", response(status)).unwrap_err();
