@@ -4,23 +4,25 @@
 //!
 //! Protocol, the reference's: readers take a shared `flock` on `<file>.lock`;
 //! writers take an exclusive one, re-read, change one entry, write
-//! `<file>.tmp` and rename it over the file. mmstatus holds the exclusive lock
-//! for a whole refresh, because refresh tokens rotate: two runs refreshing at
-//! once would otherwise spend the same token. Unknown keys and fields are kept.
+//! `<file>.tmp` and rename it over the file. mmstatus also holds the
+//! exclusive lock across each token call, because refresh tokens rotate: two
+//! runs refreshing at once would otherwise spend the same token (see
+//! `auth.rs`). Unknown keys and fields are kept. A rewrite keeps the file's
+//! mode and owner; a new file is private (0600).
 
 use crate::nadeo::error::{NadeoError, NadeoResult};
 use crate::time::LocalZone;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions, Permissions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 const EXPIRE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// The three credential sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CredentialKey {
     Core,
     Live,
@@ -170,18 +172,69 @@ impl CredentialFile {
         PathBuf::from(name)
     }
 
+    /// The folder of the file ("." for a bare file name).
+    fn folder(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    /// Opens `<file>.lock` for writing, creating it if needed. A lock file
+    /// created next to an existing credentials file takes its owner, and is
+    /// writable by whoever may read that file: the reference's readers open
+    /// it for writing to lock it.
     fn open_lock_file(&self) -> NadeoResult<File> {
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| self.io_error("create the folder of", e))?;
+        std::fs::create_dir_all(self.folder())
+            .map_err(|e| self.io_error("create the folder of", e))?;
+        let path = self.sibling(".lock");
+        let open = |create_new: bool| {
+            OpenOptions::new()
+                .create_new(create_new)
+                .create(!create_new)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(&path)
+        };
+        match open(true) {
+            Ok(file) => {
+                if let Ok(credentials) = std::fs::metadata(&self.path) {
+                    let readable = credentials.mode() & 0o444;
+                    let mode = 0o600 | readable | (readable >> 1);
+                    self.take_over(&file, &credentials, mode, "lock file");
+                }
+                Ok(file)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => open(false),
+            Err(e) => Err(e),
         }
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(self.sibling(".lock"))
-            .map_err(|e| self.io_error("open the lock file of", e))
+        .map_err(|e| self.io_error("open the lock file of", e))
+    }
+
+    /// Gives a file this process just created the owner of `like` and
+    /// `mode`. Failing to is not an error (the tokens must still be
+    /// written), only worth a warning.
+    fn take_over(&self, file: &File, like: &Metadata, mode: u32, what: &str) {
+        let created = file.metadata().ok();
+        if created.is_some_and(|c| c.uid() != like.uid() || c.gid() != like.gid()) {
+            let owned = std::os::unix::fs::fchown(file, Some(like.uid()), Some(like.gid()))
+                .or_else(|_| std::os::unix::fs::fchown(file, None, Some(like.gid())));
+            if let Err(e) = owned {
+                log::warn!(
+                    "cannot give the {what} of {} its owner {}:{} back: {e}",
+                    self.path.display(),
+                    like.uid(),
+                    like.gid()
+                );
+            }
+        }
+        if let Err(e) = file.set_permissions(Permissions::from_mode(mode)) {
+            log::warn!(
+                "cannot set the mode of the {what} of {} to {mode:o}: {e}",
+                self.path.display()
+            );
+        }
     }
 
     /// Reads the file under a shared lock.
@@ -217,18 +270,25 @@ impl CredentialFile {
         }
     }
 
+    /// Writes `<file>.tmp` (0600, or the existing file's mode and owner),
+    /// renames it over the file, then syncs the folder so that after a crash
+    /// the file cannot come back with a refresh token already spent.
     fn write_unlocked(&self, document: &Document) -> NadeoResult<()> {
         let tmp = self.sibling(".tmp");
         let _ = std::fs::remove_file(&tmp);
         let mut text = serde_json::to_string_pretty(&Value::Object(document.entries.clone()))
             .expect("a JSON map serialises");
         text.push('\n');
+        let existing = std::fs::metadata(&self.path).ok();
         let write = || -> std::io::Result<()> {
             let mut file = OpenOptions::new()
                 .create_new(true)
                 .write(true)
                 .mode(0o600)
                 .open(&tmp)?;
+            if let Some(existing) = &existing {
+                self.take_over(&file, existing, existing.mode() & 0o777, "new copy");
+            }
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             std::fs::rename(&tmp, &self.path)
@@ -236,7 +296,14 @@ impl CredentialFile {
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             self.io_error("write", e)
-        })
+        })?;
+        if let Err(e) = File::open(self.folder()).and_then(|folder| folder.sync_all()) {
+            log::warn!(
+                "wrote {} but cannot sync its folder: {e}",
+                self.path.display()
+            );
+        }
+        Ok(())
     }
 
     fn io_error(&self, action: &str, error: std::io::Error) -> NadeoError {

@@ -8,9 +8,16 @@ pub enum NadeoError {
     #[error("{what}: not found")]
     NotFound { what: String },
 
-    /// 401/403 that a fresh token did not cure.
+    /// 401 that a fresh token did not cure.
     #[error("{what}: the API refused the token (HTTP {status}) even after a refresh")]
     Unauthorized { what: String, status: u16 },
+
+    /// 403 that one fresh token per run did not cure: the account lacks
+    /// permission for this endpoint. Not retried, not refreshed again.
+    #[error(
+        "{what}: the API refused access (HTTP 403): the account lacks permission for this endpoint"
+    )]
+    Forbidden { what: String },
 
     /// Worth trying again on a later run: 429, 5xx, timeouts, connection failures.
     #[error("{what}: temporary failure: {reason}")]

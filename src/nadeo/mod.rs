@@ -2,7 +2,8 @@
 //!
 //! [`NadeoClient`] is synchronous (ureq) and may be shared between threads.
 //! Every call obtains its token from the credentials file (refreshing it when
-//! it expires within a minute, and once more if the API refuses it), waits
+//! it expires within a minute, and once more if the API refuses it: on every
+//! 401, on the first 403 of a run per credential), waits
 //! for the shared rate limiter, and sorts the answer into a typed result or a
 //! [`NadeoError`]. Batch endpoints take any number of ids and split them.
 //!
@@ -33,6 +34,8 @@ use crate::ids::AccountId;
 use crate::time::LocalZone;
 use credentials::CredentialFile;
 use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::sync::Mutex;
 use transport::{classify, Body, HttpRequest, Pace, Transport};
 use url::Url;
 
@@ -74,6 +77,10 @@ pub struct NadeoClient {
     zone: LocalZone,
     transport: Transport,
     credentials: CredentialFile,
+    /// Credentials already refreshed once because of a 403: later 403s for
+    /// them are permission errors, with no more refreshes (each one spends
+    /// a refresh token under the exclusive lock).
+    refreshed_for_403: Mutex<HashSet<CredentialKey>>,
 }
 
 impl NadeoClient {
@@ -84,6 +91,7 @@ impl NadeoClient {
             credentials: CredentialFile::new(config.credentials_file.clone()),
             config,
             zone,
+            refreshed_for_403: Mutex::new(HashSet::new()),
         }
     }
 
@@ -106,8 +114,10 @@ impl NadeoClient {
         format!("{}{path}", self.base(service))
     }
 
-    /// An authenticated GET returning the body of a 2xx answer. A refused
-    /// token (401/403) is refreshed and the request sent once more.
+    /// An authenticated GET returning the body of a 2xx answer. A 401 is
+    /// answered by a refresh and one more request; so is a 403, but only the
+    /// first one of the run for this credential (a 403 usually means the
+    /// account lacks permission, which no token cures).
     fn get(&self, service: Service, what: &str, path: &str) -> NadeoResult<String> {
         let key = service.credential();
         let request = |token: &str| HttpRequest {
@@ -120,7 +130,12 @@ impl NadeoClient {
         };
         let token = self.access_token(key)?;
         let response = self.transport.send(&request(&token))?;
-        if !matches!(response.status, 401 | 403) {
+        let refresh = match response.status {
+            401 => true,
+            403 => self.first_403(key),
+            _ => false,
+        };
+        if !refresh {
             return classify(what, response);
         }
         log::info!(
@@ -130,6 +145,14 @@ impl NadeoClient {
         );
         let token = self.refresh(key, Some(&token))?;
         classify(what, self.transport.send(&request(&token))?)
+    }
+
+    /// Whether this is the first 403 of the run for `key` (and records it).
+    fn first_403(&self, key: CredentialKey) -> bool {
+        self.refreshed_for_403
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key)
     }
 
     fn get_json<T: DeserializeOwned>(

@@ -10,7 +10,14 @@ use ureq::Agent;
 /// A 429 without a usable Retry-After waits this long before its one retry.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Longer Retry-After values are not waited for within a run.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// Retry-After values beyond a day are read as a day: the next run will ask
+/// again anyway, and nothing downstream has to handle absurd durations.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Token calls run under the credentials file's exclusive lock, which the
+/// reference's web server waits for to read: they give up after this long
+/// (or the configured timeout, if shorter).
+pub const TOKEN_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of an error body goes into a message.
 const BODY_EXCERPT: usize = 300;
 
@@ -49,25 +56,49 @@ pub struct HttpResponse {
 
 pub struct Transport {
     agent: Agent,
+    /// The same, with the shorter timeouts of token calls.
+    token_agent: Agent,
     nadeo: RateLimiter,
     oauth: RateLimiter,
 }
 
 impl Transport {
     pub fn new(config: &NadeoConfig) -> Transport {
-        let agent: Agent = Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(config.timeout))
-            .timeout_connect(Some(config.connect_timeout))
-            .user_agent(config.user_agent.as_str())
-            .max_redirects(0)
-            .build()
-            .into();
+        let (token_timeout, token_connect_timeout) = token_timeouts(config);
         Transport {
-            agent,
+            agent: agent(config, config.timeout, config.connect_timeout),
+            token_agent: agent(config, token_timeout, token_connect_timeout),
             nadeo: RateLimiter::new(config.max_rps),
             oauth: RateLimiter::new(config.oauth_max_rps),
         }
+    }
+
+    /// Waits for a slot of `pace`'s limiter, for a token call about to be
+    /// sent with [`Transport::send_token`]. Called before taking the
+    /// credentials lock, so the lock is never held while waiting.
+    pub fn wait_for_slot(&self, pace: Pace) {
+        self.limiter(pace).acquire();
+    }
+
+    /// Sends a token request once, without waiting for the limiter (the
+    /// caller did, with [`Transport::wait_for_slot`]), with the token
+    /// timeouts. A 429 pauses the limiter and is returned, not retried: the
+    /// caller holds the credentials lock and must release it first.
+    pub fn send_token(&self, request: &HttpRequest) -> NadeoResult<HttpResponse> {
+        let response = self.dispatch(&self.token_agent, request)?;
+        if response.status == 429 {
+            self.pause_for(request.pace, &response);
+        }
+        Ok(response)
+    }
+
+    /// Holds the limiter back for a 429's Retry-After (at most
+    /// [`MAX_RETRY_WAIT`]); returns how long the server asked to wait.
+    fn pause_for(&self, pace: Pace, response: &HttpResponse) -> Duration {
+        let wait = response.retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+        self.limiter(pace)
+            .pause_until(Instant::now() + wait.min(MAX_RETRY_WAIT));
+        wait
     }
 
     fn limiter(&self, pace: Pace) -> &RateLimiter {
@@ -82,13 +113,11 @@ impl Transport {
     /// Connection failures and timeouts come back as [`NadeoError::Transient`];
     /// every status comes back as a response, for [`classify`].
     pub fn send(&self, request: &HttpRequest) -> NadeoResult<HttpResponse> {
-        let limiter = self.limiter(request.pace);
-        let response = self.send_once(request, limiter)?;
+        let response = self.send_paced(request)?;
         if response.status != 429 {
             return Ok(response);
         }
-        let wait = response.retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
-        limiter.pause_until(Instant::now() + wait.min(MAX_RETRY_WAIT));
+        let wait = self.pause_for(request.pace, &response);
         if wait > MAX_RETRY_WAIT {
             return Ok(response);
         }
@@ -97,18 +126,22 @@ impl Transport {
             request.what,
             wait.as_millis()
         );
-        self.send_once(request, limiter)
+        self.send_paced(request)
     }
 
-    fn send_once(&self, request: &HttpRequest, limiter: &RateLimiter) -> NadeoResult<HttpResponse> {
-        limiter.acquire();
+    fn send_paced(&self, request: &HttpRequest) -> NadeoResult<HttpResponse> {
+        self.limiter(request.pace).acquire();
+        self.dispatch(&self.agent, request)
+    }
+
+    fn dispatch(&self, agent: &Agent, request: &HttpRequest) -> NadeoResult<HttpResponse> {
         log::debug!(
             "{} {}",
             if request.post { "POST" } else { "GET" },
             request.url
         );
         let result = if request.post {
-            let mut builder = self.agent.post(&request.url);
+            let mut builder = agent.post(&request.url);
             if let Some(auth) = &request.authorization {
                 builder = builder.header("Authorization", auth);
             }
@@ -120,7 +153,7 @@ impl Transport {
                 Body::Json(value) => builder.send_json(value),
             }
         } else {
-            let mut builder = self.agent.get(&request.url);
+            let mut builder = agent.get(&request.url);
             if let Some(auth) = &request.authorization {
                 builder = builder.header("Authorization", auth);
             }
@@ -145,6 +178,26 @@ impl Transport {
     }
 }
 
+fn agent(config: &NadeoConfig, timeout: Duration, connect_timeout: Duration) -> Agent {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(config.user_agent.as_str())
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// Total and connect timeouts of token calls: the configured ones, capped
+/// at [`TOKEN_CALL_TIMEOUT`].
+fn token_timeouts(config: &NadeoConfig) -> (Duration, Duration) {
+    (
+        config.timeout.min(TOKEN_CALL_TIMEOUT),
+        config.connect_timeout.min(TOKEN_CALL_TIMEOUT),
+    )
+}
+
 fn transport_failure(what: &str, error: ureq::Error) -> NadeoError {
     let reason = match &error {
         ureq::Error::Timeout(kind) => format!("timed out ({kind})"),
@@ -159,14 +212,19 @@ fn transport_failure(what: &str, error: ureq::Error) -> NadeoError {
     }
 }
 
-/// Retry-After in seconds (the HTTP-date form is not worth supporting here).
+/// Retry-After in seconds, at most [`MAX_RETRY_AFTER`] (the HTTP-date form
+/// is not worth supporting here).
 fn parse_retry_after(value: &str) -> Option<Duration> {
-    value
+    let seconds = value
         .trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0)?;
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .unwrap_or(MAX_RETRY_AFTER)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Sorts a response: the body of a 2xx, or the error its status means.
@@ -175,10 +233,8 @@ pub fn classify(what: &str, response: HttpResponse) -> NadeoResult<String> {
     match response.status {
         200..=299 => Ok(response.body),
         404 => Err(NadeoError::NotFound { what }),
-        401 | 403 => Err(NadeoError::Unauthorized {
-            what,
-            status: response.status,
-        }),
+        401 => Err(NadeoError::Unauthorized { what, status: 401 }),
+        403 => Err(NadeoError::Forbidden { what }),
         429 | 500..=599 => Err(NadeoError::Transient {
             what,
             reason: format!("HTTP {}", response.status),
@@ -228,7 +284,7 @@ mod tests {
         ));
         assert!(matches!(
             classify("w", response(403)),
-            Err(NadeoError::Unauthorized { status: 403, .. })
+            Err(NadeoError::Forbidden { .. })
         ));
         for status in [429, 500, 502, 503] {
             let err = classify("w", response(status)).unwrap_err();
@@ -252,6 +308,26 @@ mod tests {
         assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
+        for absurd in ["NaN", "inf", "-inf", "", "1e400"] {
+            assert_eq!(parse_retry_after(absurd), None, "{absurd}");
+        }
+        for huge in ["1e20", "18446744073709551616", "1e308", "86401"] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+    }
+
+    #[test]
+    fn token_calls_time_out_within_ten_seconds() {
+        let env = |name: &str| match name {
+            "MMSTATUS_HTTP_TIMEOUT" => Some("30".to_string()),
+            "MMSTATUS_HTTP_CONNECT_TIMEOUT" => Some("3".to_string()),
+            _ => None,
+        };
+        let config = NadeoConfig::from_env(&env, std::path::Path::new("/nonexistent")).unwrap();
+        assert_eq!(
+            token_timeouts(&config),
+            (TOKEN_CALL_TIMEOUT, Duration::from_secs(3))
+        );
     }
 
     #[test]

@@ -445,3 +445,70 @@ fn the_forced_core_refresh_runs_when_due() {
         .unwrap());
     assert_eq!(h.fake.count(REFRESH), 2);
 }
+
+#[test]
+fn repeated_403s_refresh_once_per_audience_then_report_missing_permission() {
+    let h = Harness::new();
+    h.with_valid_tokens();
+    let forbidden = || vec![Reply::json(403, &json!({"message": "Forbidden"}))];
+    h.fake.on("GET", "/meet/api/matches/1/teams", forbidden());
+    h.fake.on("GET", "/core/zones", forbidden());
+    let client = h.client(&[]);
+    for _ in 0..3 {
+        let err = client.match_teams(1).unwrap_err();
+        assert!(matches!(err, NadeoError::Forbidden { .. }), "{err}");
+        assert!(err.to_string().contains("permission"), "{err}");
+        let err = client.zone_list().unwrap_err();
+        assert!(matches!(err, NadeoError::Forbidden { .. }), "{err}");
+    }
+    assert_eq!(
+        h.fake.count(REFRESH),
+        2,
+        "one refresh for Live, one for Core"
+    );
+    assert_eq!(
+        h.fake.count("/meet/api/matches/1/teams"),
+        4,
+        "one retry, after the only refresh"
+    );
+    assert_eq!(h.fake.count("/core/zones"), 4);
+
+    // Another run may try a refresh once more.
+    assert!(matches!(
+        h.client(&[]).match_teams(1),
+        Err(NadeoError::Forbidden { .. })
+    ));
+    assert_eq!(h.fake.count(REFRESH), 3);
+}
+
+#[test]
+fn a_403_cured_by_the_refresh_is_a_success() {
+    let h = Harness::new();
+    h.with_valid_tokens();
+    h.fake.on(
+        "GET",
+        "/meet/api/matches/1/teams",
+        vec![
+            Reply::json(403, &json!({"message": "Forbidden"})),
+            Reply::ok(&json!([])),
+        ],
+    );
+    let client = h.client(&[]);
+    assert!(client.match_teams(1).unwrap().is_empty());
+    assert!(client.match_teams(1).unwrap().is_empty());
+    assert_eq!(h.fake.count(REFRESH), 1);
+}
+
+#[test]
+fn every_401_still_refreshes() {
+    let h = Harness::new();
+    h.with_valid_tokens();
+    let scenario = crate::fake_nadeo::Scenario::default();
+    scenario.install(&h.fake, Some(h.authority.clone()));
+    let client = h.client(&[]);
+    for round in 1..=2 {
+        h.authority.revoke_access();
+        assert!(client.match_teams(1).unwrap_err().is_not_found());
+        assert_eq!(h.fake.count(REFRESH), round);
+    }
+}
