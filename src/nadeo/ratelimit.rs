@@ -11,12 +11,21 @@ pub struct RateLimiter {
     next_slot: Mutex<Instant>,
 }
 
+/// The spacing a rate may ask for: the configuration's bounds on
+/// MMSTATUS_MAX_RPS and MMSTATUS_OAUTH_MAX_RPS (1000/s down to 0.01/s).
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
+const MAX_INTERVAL: Duration = Duration::from_secs(100);
+
 impl RateLimiter {
-    /// `per_second` must be positive.
+    /// `per_second` requests a second, held within the configuration's
+    /// bounds; a rate that is not a positive number means the slowest.
     pub fn new(per_second: f64) -> RateLimiter {
-        assert!(per_second > 0.0, "rate must be positive");
+        let interval = Duration::try_from_secs_f64(1.0 / per_second)
+            .ok()
+            .filter(|_| per_second > 0.0)
+            .map_or(MAX_INTERVAL, |i| i.clamp(MIN_INTERVAL, MAX_INTERVAL));
         RateLimiter {
-            interval: Duration::from_secs_f64(1.0 / per_second),
+            interval,
             next_slot: Mutex::new(Instant::now()),
         }
     }
@@ -60,6 +69,21 @@ mod tests {
                 "{:?}",
                 pair[1] - pair[0]
             );
+        }
+    }
+
+    #[test]
+    fn any_rate_gives_a_bounded_interval() {
+        for (rate, interval) in [
+            (5.0, Duration::from_millis(200)),
+            (1e300, MIN_INTERVAL),
+            (1e-300, MAX_INTERVAL),
+            (0.0, MAX_INTERVAL),
+            (-3.0, MAX_INTERVAL),
+            (f64::NAN, MAX_INTERVAL),
+            (f64::INFINITY, MIN_INTERVAL),
+        ] {
+            assert_eq!(RateLimiter::new(rate).interval, interval, "{rate}");
         }
     }
 
