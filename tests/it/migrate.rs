@@ -380,6 +380,27 @@ fn refuses_a_history_the_schema_contradicts() {
 }
 
 #[test]
+fn a_reference_table_gone_is_refused_without_proposing_to_drop_the_rest() {
+    let db = TestDb::create();
+    let mut conn = reference_db::build(&db, 38);
+    conn.batch_execute(
+        "SET FOREIGN_KEY_CHECKS = 0;
+         DELETE FROM playerseason; DELETE FROM season; DELETE FROM playergame;
+         DELETE FROM player; DELETE FROM game; DELETE FROM map; DELETE FROM zone;
+         DELETE FROM rankstatrollup; DROP TABLE rankstatrollup;
+         SET FOREIGN_KEY_CHECKS = 1;",
+    )
+    .unwrap();
+    assert_refused(
+        &db,
+        "migratehistory records the reference up to 0038_migration_202604111722 but only part \
+         of its change is there: table map, table zone, table game, table player, table \
+         playergame, table season, table playerseason there, table rankstatrollup missing",
+    );
+    assert!(!db.mmstatus(&["migrate"]).stderr.contains("DROP TABLE"));
+}
+
+#[test]
 fn adopts_a_history_whose_next_change_is_already_there() {
     // The reference's migrator killed after 0036's DDL, before its history row.
     let db = TestDb::create();

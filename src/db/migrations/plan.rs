@@ -2,7 +2,7 @@
 //! adoption of a reference history (verified against the schema), then for
 //! each pending migration whether to run it or only record it.
 
-use super::probes::{probe_for, with_advice, Outcome, Probe};
+use super::probes::{probe_for, with_advice, Outcome, Probe, Repair};
 use super::reference::Adoption;
 use super::state::{inspect, SchemaState};
 use super::{known_migrations, version_of};
@@ -106,7 +106,12 @@ fn verify_adoption(conn: &mut MysqlConnection, adoption: &Adoption) -> Result<()
                 findings.describe()
             ),
         };
-        return Err(Error::UnknownSchemaState(with_advice(message, &findings)));
+        // Only completing a change the history claims repairs it.
+        let message = match findings.repair {
+            Repair::Complete(_) => with_advice(message, &findings),
+            _ => message,
+        };
+        return Err(Error::UnknownSchemaState(message));
     }
     Ok(())
 }

@@ -201,10 +201,12 @@ pub struct Findings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Repair {
-    /// SQL that brings the schema to "all there" (or, for the baseline, to
-    /// "none there"), each statement ending with `;`.
-    Sql(String),
-    /// No safe repair; why.
+    /// SQL that completes the change, each statement ending with `;`.
+    Complete(String),
+    /// SQL that removes what was done of the change (a partly created set
+    /// of empty tables), so that the migration can run whole.
+    Undo(String),
+    /// No safe repair; why (possibly nothing to say).
     Unavailable(String),
 }
 
@@ -237,7 +239,7 @@ impl Findings {
     /// What to tell the user about a change that is not (fully) there.
     pub fn repair_advice(&self) -> String {
         match &self.repair {
-            Repair::Sql(sql) => {
+            Repair::Complete(sql) | Repair::Undo(sql) => {
                 format!("to repair, run this SQL, then `mmstatus migrate` again: {sql}")
             }
             Repair::Unavailable(why) => why.clone(),
@@ -300,7 +302,7 @@ fn check_tables(conn: &mut MysqlConnection, tables: &[&str]) -> Result<Findings>
     let repair = if created.is_empty() {
         Repair::Unavailable(String::new())
     } else if holding_rows.is_empty() {
-        Repair::Sql(drop_tables_sql(&created))
+        Repair::Undo(drop_tables_sql(&created))
     } else {
         Repair::Unavailable(format!(
             "table(s) {} hold rows, so mmstatus proposes no repair: find out what created them",
@@ -323,7 +325,8 @@ pub fn drop_tables_sql(created: &[&str]) -> String {
     format!("DROP TABLE {};", tables.join(", "))
 }
 
-/// The state of one part, and the ALTER TABLE clause(s) that would fix it.
+/// How one part stands: as the migration leaves it, as it was before the
+/// migration, or in some other form (described).
 enum PartState {
     Right,
     Missing,
@@ -336,7 +339,7 @@ fn check_parts(conn: &mut MysqlConnection, parts: &[Part]) -> Result<Findings> {
         there: Vec::new(),
         missing: Vec::new(),
         differing: Vec::new(),
-        repair: Repair::Sql(String::new()),
+        repair: Repair::Complete(String::new()),
     };
     let mut fixes: Vec<(&str, String)> = Vec::new();
     let mut fills: Vec<String> = Vec::new();
@@ -364,7 +367,7 @@ fn check_parts(conn: &mut MysqlConnection, parts: &[Part]) -> Result<Findings> {
     }
     let mut statements = fills;
     statements.extend(alter_statements(&fixes));
-    findings.repair = Repair::Sql(statements.join(" "));
+    findings.repair = Repair::Complete(statements.join(" "));
     Ok(findings)
 }
 
@@ -382,7 +385,7 @@ fn part_state(conn: &mut MysqlConnection, part: &Part) -> Result<(PartState, Opt
                 (Some(c), _) if after.matches(c) => PartState::Right,
                 (Some(c), Some(b)) if b.matches(c) => PartState::Missing,
                 (None, None) => PartState::Missing,
-                (None, Some(_)) => PartState::Wrong("no such column".to_string()),
+                (None, Some(_)) => PartState::Wrong("absent".to_string()),
                 (Some(c), _) => PartState::Wrong(describe_column(c)),
             };
             (state, found)
@@ -604,7 +607,7 @@ mod tests {
             there: there.iter().map(|s| s.to_string()).collect(),
             missing: missing.iter().map(|s| s.to_string()).collect(),
             differing: Vec::new(),
-            repair: Repair::Sql(String::new()),
+            repair: Repair::Complete(String::new()),
         };
         assert_eq!(findings(&[], &["a"]).outcome(), Outcome::Absent);
         assert_eq!(findings(&["a"], &[]).outcome(), Outcome::Present);
