@@ -1,20 +1,13 @@
 //! `mmstatus init-db`: create the database, migrate it, optionally load zones.
 
-use crate::cli::migrate::{print_progress, print_summary};
+use crate::cli::output::{print_progress, print_summary};
 use crate::config::Config;
+use crate::db::database::{ensure_database, Database, COLLATION};
 use crate::db::{self, migrations, zone::load_zone_tree};
 use crate::error::Error;
 use crate::zones::parse_zone_tree;
 use anyhow::Context;
-use diesel::sql_types::Text;
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
 use std::path::{Path, PathBuf};
-
-/// The collation every reference database and table uses.
-pub const COLLATION: &str = "utf8mb4_general_ci";
-
-pub const DATABASE_COLLATION_SQL: &str = "SELECT default_collation_name AS name \
-     FROM information_schema.schemata WHERE schema_name = ?";
 
 /// Create the database if it does not exist, then apply every pending migration.
 ///
@@ -29,12 +22,6 @@ pub struct Opts {
     /// new ones are inserted, changed ones updated, ids kept as given.
     #[arg(long, value_name = "PATH")]
     pub zones_file: Option<PathBuf>,
-}
-
-#[derive(QueryableByName)]
-struct Collation {
-    #[diesel(sql_type = Text)]
-    name: String,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -52,12 +39,12 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     })?;
 
     let mut server = db::connect_server(url)?;
-    ensure_database(&mut server, &database)?;
+    report_database(ensure_database(&mut server, &database), &database)?;
     drop(server);
 
     let mut conn = db::connect(url)?;
-    let ran = migrations::run_pending(&mut conn, &database, print_progress)?;
-    print_summary(&database, ran.len());
+    let outcome = migrations::run_pending(&mut conn, &database, print_progress)?;
+    print_summary(&database, &outcome);
 
     if let Some(zones) = zones {
         let count = zones.len();
@@ -80,38 +67,22 @@ fn read_zones_file(path: &Path) -> anyhow::Result<Vec<crate::db::models::Zone>> 
     Ok(zones)
 }
 
-/// `CREATE DATABASE` for a name already checked to need no escaping.
-pub fn create_database_sql(name: &str) -> String {
-    format!("CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE {COLLATION}")
-}
-
-fn ensure_database(server: &mut MysqlConnection, name: &str) -> anyhow::Result<()> {
-    let existing: Option<Collation> = sql_query(DATABASE_COLLATION_SQL)
-        .bind::<Text, _>(name)
-        .get_result(server)
-        .map(Some)
-        .or_else(|e| match e {
-            diesel::result::Error::NotFound => Ok(None),
-            other => Err(other),
-        })
-        .map_err(Error::from)?;
-    match existing {
-        Some(found) => {
-            if !found.name.eq_ignore_ascii_case(COLLATION) {
+fn report_database(result: crate::error::Result<Database>, name: &str) -> anyhow::Result<()> {
+    match result.with_context(|| {
+        format!(
+            "cannot look up or create database `{name}` (does the user have the CREATE privilege?)"
+        )
+    })? {
+        Database::Existed { collation } => {
+            if !collation.eq_ignore_ascii_case(COLLATION) {
                 log::warn!(
-                    "database `{name}` has default collation {}; mmstatus tables set {COLLATION} themselves",
-                    found.name
+                    "database `{name}` has default collation {collation}; mmstatus tables set \
+                     {COLLATION} themselves"
                 );
             }
             println!("database `{name}` exists");
         }
-        None => {
-            sql_query(create_database_sql(name))
-                .execute(server)
-                .map_err(Error::from)
-                .with_context(|| format!("cannot create database `{name}` (does the user have the CREATE privilege?)"))?;
-            println!("created database `{name}` ({COLLATION})");
-        }
+        Database::Created => println!("created database `{name}` ({COLLATION})"),
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod create_season;
 pub mod init_db;
 pub mod logging;
 pub mod migrate;
+mod output;
 
 use crate::config::Config;
 use crate::error::{exit, Error};

@@ -1,7 +1,8 @@
-//! Everything that talks to MySQL: connections, locks, migrations, the
-//! Diesel schema, models and the queries of each table.
+//! Everything that talks to MySQL: connections, the database itself, locks,
+//! migrations, the Diesel schema, models and the queries of each table.
 
 pub mod connection;
+pub mod database;
 pub mod lock;
 pub mod migrations;
 pub mod models;

@@ -168,3 +168,38 @@ fn init_db_adopts_a_reference_database_like_migrate() {
         6
     );
 }
+
+#[test]
+fn ensure_database_creates_once_then_reports_the_collation() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    use mmstatus::db::database::{ensure_database, Database};
+    let mut server = diesel::MysqlConnection::establish(&crate::common::server_url()).unwrap();
+
+    let db = TestDb::unique();
+    assert_eq!(
+        ensure_database(&mut server, &db.name).unwrap(),
+        Database::Created
+    );
+    assert!(db.exists());
+    assert_eq!(
+        ensure_database(&mut server, &db.name).unwrap(),
+        Database::Existed {
+            collation: "utf8mb4_general_ci".to_string()
+        }
+    );
+
+    let other = TestDb::unique();
+    server
+        .batch_execute(&format!(
+            "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            other.name
+        ))
+        .unwrap();
+    assert_eq!(
+        ensure_database(&mut server, &other.name).unwrap(),
+        Database::Existed {
+            collation: "utf8mb4_unicode_ci".to_string()
+        }
+    );
+}
