@@ -11,4 +11,3 @@ pub mod error;
 pub mod ids;
 pub mod nadeo;
 pub mod time;
-pub mod zones;

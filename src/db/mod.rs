@@ -9,5 +9,6 @@ pub mod models;
 pub mod schema;
 pub mod season;
 pub mod zone;
+pub mod zone_tree;
 
 pub use connection::{connect, connect_server};

@@ -2,8 +2,8 @@
 
 use crate::db::models::Zone;
 use crate::db::schema::zone;
+use crate::db::zone_tree::parents_first;
 use crate::error::{Error, Result};
-use crate::zones::parents_first;
 use diesel::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -11,7 +11,7 @@ fn every_subcommand_has_help() {
     }
     assert!(top.stdout.contains("Exit codes"), "{}", top.stdout);
     for (sub, flags) in [
-        ("init-db", &["--zones-file"][..]),
+        ("init-db", &["--zones", "--zones-file"][..]),
         ("migrate", &["--status"][..]),
         (
             "create-season",

@@ -1,6 +1,6 @@
 //! `mmstatus init-db`: database creation, migrations, zone loading.
 
-use crate::common::{count, scalar_string, scratch_dir, strings, TestDb};
+use crate::common::{count, mmstatus_with_env, scalar_string, scratch_dir, strings, TestDb};
 use crate::reference_schema::assert_matches_reference;
 
 fn applied_versions(db: &TestDb) -> Vec<String> {
@@ -86,7 +86,7 @@ fn loads_a_zone_tree_children_before_parents() {
     let file = write_file("zones.json", ZONES);
     db.mmstatus(&["init-db", "--zones-file", file.to_str().unwrap()])
         .assert_ok()
-        .assert_stdout_contains("zones: 4 in the file; 4 inserted, 0 updated, 0 unchanged");
+        .assert_stdout_contains("zones: 4 in the tree; 4 inserted, 0 updated, 0 unchanged");
     assert_eq!(
         zone_rows(&db),
         vec![
@@ -106,6 +106,48 @@ fn loads_a_zone_tree_children_before_parents() {
         .assert_ok()
         .assert_stdout_contains("0 inserted, 1 updated, 3 unchanged");
     assert!(zone_rows(&db)[2].starts_with("12|c0ffee0000004000800000000000000c|Breizh|11|"));
+}
+
+#[test]
+fn loads_the_shipped_zone_tree() {
+    let db = TestDb::unique();
+    db.mmstatus(&["init-db", "--zones"])
+        .assert_ok()
+        .assert_stdout_contains("zones: 1199 in the tree; 1199 inserted, 0 updated, 0 unchanged");
+    let rows = zone_rows(&db);
+    assert_eq!(rows.len(), 1199);
+    let shipped: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zones.json")).unwrap(),
+    )
+    .unwrap();
+    let expected: Vec<String> = shipped
+        .iter()
+        .map(|z| {
+            let text = |v: &serde_json::Value| v.as_str().map_or("-".to_string(), str::to_string);
+            let parent = z["parent_id"]
+                .as_i64()
+                .map_or("-".to_string(), |p| p.to_string());
+            format!(
+                "{}|{}|{}|{parent}|{}|{}",
+                z["id"],
+                text(&z["uuid"]),
+                text(&z["name"]),
+                text(&z["country_alpha3"]),
+                text(&z["file_name"])
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected, "every zone as data/zones.json has it");
+    assert!(rows.contains(&"639|301e1b697e1311e88060e284abfd2bc4|World|-|-|WOR.png".to_string()));
+
+    db.mmstatus(&["init-db", "--zones"])
+        .assert_ok()
+        .assert_stdout_contains("0 inserted, 0 updated, 1199 unchanged");
+    mmstatus_with_env(
+        &["init-db", "--zones", "--zones-file", "x.json"],
+        &[("DATABASE_URL", &db.url())],
+    )
+    .assert_code(2);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The zone tree file `init-db --zones-file` loads: a JSON array of
+//! The zone tree files `init-db --zones` and `--zones-file` load: a JSON array of
 //! `{id, uuid, name, parent_id, country_alpha3, file_name}`, uuids dashed or not.
 
 use crate::db::models::Zone;
@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The Nadeo zone tree the project ships (`data/zones.json`, the content of
 /// the reference's zone table), built into the binary so `init-db --zones`
 /// works wherever mmstatus is installed.
-pub const SHIPPED_ZONE_TREE: &str = include_str!("../data/zones.json");
+pub const SHIPPED_ZONE_TREE: &str = include_str!("../../data/zones.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
