@@ -192,6 +192,11 @@ impl Run {
 /// Runs the binary with a clean environment (plus `env`), in an empty
 /// directory so no developer .env file is read.
 pub fn mmstatus_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    mmstatus_with_os_env(args, env)
+}
+
+/// [`mmstatus_with_env`] with values that need not be UTF-8.
+pub fn mmstatus_with_os_env<V: AsRef<std::ffi::OsStr>>(args: &[&str], env: &[(&str, V)]) -> Run {
     let dir = scratch_dir();
     let mut command = Command::new(env!("CARGO_BIN_EXE_mmstatus"));
     command

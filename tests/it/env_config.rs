@@ -3,7 +3,9 @@
 //! the Nadeo settings (no subcommand loads them yet) through
 //! `NadeoConfig::from_env` and, in a child process, `from_process_env`.
 
-use crate::common::{mmstatus_with_env, scratch_dir, server_url, Run, TestDb, TEST_TZ};
+use crate::common::{
+    mmstatus_with_env, mmstatus_with_os_env, scratch_dir, server_url, TestDb, TEST_TZ,
+};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, MysqlConnection};
 use mmstatus::nadeo::{NadeoClient, NadeoConfig};
@@ -17,27 +19,6 @@ const NOT_UTF8: &[u8] = b"caf\xe9";
 
 fn not_utf8() -> &'static OsStr {
     OsStr::from_bytes(NOT_UTF8)
-}
-
-/// Runs the binary like `mmstatus_with_env`, with values that need not be UTF-8.
-fn mmstatus_with_os_env(args: &[&str], env: &[(&str, &OsStr)]) -> Run {
-    let dir = scratch_dir();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mmstatus"));
-    command
-        .args(args)
-        .env_clear()
-        .env("MMSTATUS_TZ", TEST_TZ)
-        .current_dir(&dir);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("mmstatus runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    Run {
-        code: output.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 fn server() -> url::Url {
