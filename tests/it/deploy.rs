@@ -71,3 +71,58 @@ fn the_schedule_sets_its_environment() {
         );
     }
 }
+
+fn env_example() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap()
+}
+
+#[test]
+fn env_example_copied_to_env_is_read_by_mmstatus() {
+    let db = crate::common::TestDb::unique();
+    db.mmstatus(&["init-db"]).assert_ok();
+    let dir = crate::common::scratch_dir();
+    std::fs::write(dir.join(".env"), env_example()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mmstatus"))
+        .args(["--database-url", &db.url(), "create-season", "--list"])
+        .env_clear()
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every setting .env.example shows, commented out or not, is one mmstatus
+/// accepts as written.
+#[test]
+fn every_value_env_example_shows_is_accepted() {
+    let dir = crate::common::scratch_dir();
+    let uncommented: String = env_example()
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .filter(|l| {
+            l.split('=').next().is_some_and(|k| {
+                !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+        })
+        .filter(|l| l.contains('='))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.join(".env");
+    std::fs::write(&path, &uncommented).unwrap();
+    let values: std::collections::HashMap<String, String> = dotenvy::from_path_iter(&path)
+        .unwrap()
+        .map(|pair| pair.unwrap())
+        .collect();
+    assert!(values.len() >= 20, "{values:?}");
+    let lookup = |name: &str| values.get(name).cloned();
+    mmstatus::config::Config::from_env(None, &mmstatus::env::infallible(&lookup)).unwrap();
+    mmstatus::nadeo::NadeoConfig::from_env(&lookup, &dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
