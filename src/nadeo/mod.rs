@@ -95,10 +95,6 @@ impl NadeoClient {
         }
     }
 
-    pub fn config(&self) -> &NadeoConfig {
-        &self.config
-    }
-
     fn base(&self, service: Service) -> &Url {
         let urls = &self.config.urls;
         match service {
