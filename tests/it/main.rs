@@ -6,6 +6,7 @@ mod common;
 mod create_season;
 mod db_connection;
 mod deploy;
+mod dev_db;
 mod env_config;
 mod fake_nadeo;
 mod init_db;
