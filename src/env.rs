@@ -51,6 +51,13 @@ pub fn credential(env: Lookup, name: &str) -> Result<Option<String>> {
     Ok(env(name)?.filter(|value| !value.trim().is_empty()))
 }
 
+/// A switch of the reference (`ENABLE_THREADS`, `ENABLE_OAUTH`): on when
+/// unset (the reference's default is the string `True`) or exactly `True`;
+/// any other value, empty included, turns it off.
+pub fn switch(env: Lookup, name: &str) -> Result<bool> {
+    Ok(env(name)?.is_none_or(|value| value == "True"))
+}
+
 /// A number: `default` when unset; anything but a number within `range`
 /// (empty included) is a usage error naming the variable, the range and the
 /// value. `what` completes "must be …", e.g. "a number of seconds".
@@ -119,6 +126,15 @@ mod tests {
             credential(&one("X", " t "), "X").unwrap().as_deref(),
             Some(" t ")
         );
+    }
+
+    #[test]
+    fn switches_are_on_only_when_unset_or_exactly_true() {
+        assert!(switch(&one("X", "True"), "S").unwrap(), "unset");
+        assert!(switch(&one("S", "True"), "S").unwrap());
+        for off in ["False", "true", "1", "", " True"] {
+            assert!(!switch(&one("S", off), "S").unwrap(), "{off:?}");
+        }
     }
 
     #[test]

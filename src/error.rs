@@ -16,6 +16,10 @@ pub mod exit {
     pub const SCHEMA_STATE: i32 = 4;
     /// Another mmstatus run holds the lock for this work; try again later.
     pub const BUSY: i32 = 5;
+    /// The run finished, but some collector jobs recorded errors (see the log).
+    pub const JOBS_FAILED: i32 = 6;
+    /// The watchdog found the newest game older than allowed.
+    pub const STALE: i32 = 7;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,14 @@ pub enum Error {
     #[error("another mmstatus run is already {0}; try again when it has finished")]
     Busy(String),
 
+    /// The run went through; some jobs recorded errors.
+    #[error("{0}")]
+    JobsFailed(String),
+
+    /// The watchdog's verdict.
+    #[error("{0}")]
+    Stale(String),
+
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 
@@ -74,6 +86,8 @@ impl Error {
             | Error::DatabaseConnection { .. } => exit::DATABASE,
             Error::UnknownSchemaState(_) | Error::SchemaNotReady(_) => exit::SCHEMA_STATE,
             Error::Busy(_) => exit::BUSY,
+            Error::JobsFailed(_) => exit::JOBS_FAILED,
+            Error::Stale(_) => exit::STALE,
             Error::Database(_) | Error::Migration(_) | Error::Io { .. } => exit::FAILURE,
         }
     }

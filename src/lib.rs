@@ -4,6 +4,7 @@
 //! the integration tests can drive the same code against a real server.
 
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod db;
 pub mod env;

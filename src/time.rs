@@ -57,6 +57,20 @@ impl LocalZone {
         local.trunc_subsecs(0)
     }
 
+    /// The local time of a Unix timestamp (an API's `startDate`), to the
+    /// second; `None` for a timestamp chrono cannot represent.
+    pub fn from_epoch(&self, seconds: i64) -> Option<NaiveDateTime> {
+        DateTime::<Utc>::from_timestamp(seconds, 0).map(|t| self.from_utc(t))
+    }
+
+    /// The reference's "never" (`datetime.fromtimestamp(0)`): Unix time 0 in
+    /// local time, `1970-01-01 01:00:00` in Europe/Paris. Stored in
+    /// `player.last_points_update` and `last_name_update` to mean "fetch as
+    /// soon as possible", and compared with equality.
+    pub fn sentinel(&self) -> NaiveDateTime {
+        self.from_utc(DateTime::<Utc>::UNIX_EPOCH)
+    }
+
     /// Whether a wall-clock time exists in this zone (a time skipped by a
     /// daylight-saving jump does not).
     pub fn exists(&self, local: NaiveDateTime) -> bool {
@@ -144,6 +158,14 @@ mod tests {
     fn epoch_is_the_reference_sentinel_in_paris() {
         let epoch = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
         assert_eq!(paris().from_utc(epoch), naive("1970-01-01 01:00:00"));
+    }
+
+    #[test]
+    fn api_timestamps_and_the_sentinel_in_paris() {
+        assert_eq!(paris().from_epoch(1767261600), Some(naive("2026-01-01 11:00:00")));
+        assert_eq!(paris().from_epoch(1751364000), Some(naive("2025-07-01 12:00:00")));
+        assert_eq!(paris().from_epoch(i64::MAX), None);
+        assert_eq!(paris().sentinel(), naive("1970-01-01 01:00:00"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! dispatch from parsed arguments to a subcommand's `run`.
 
 pub mod create_season;
+pub mod fetch;
 pub mod init_db;
 pub mod logging;
 pub mod migrate;
@@ -19,6 +20,8 @@ Exit codes:
   3  database unreachable, credentials refused, or database missing
   4  the database's schema is in a state mmstatus does not recognise; nothing was changed
   5  another mmstatus run holds the lock for this work; try again later
+  6  fetch: the run went through, but some jobs recorded errors (see the log)
+  7  fetch: the watchdog found the newest game older than allowed
 
 Configuration is read from the environment and from a .env file in the current
 directory or above (variables already set win): DATABASE_URL, or the reference's
@@ -60,6 +63,7 @@ pub enum Command {
     InitDb(init_db::Opts),
     Migrate(migrate::Opts),
     CreateSeason(create_season::Opts),
+    Fetch(fetch::Opts),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -86,6 +90,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::InitDb(opts) => init_db::run(opts, &config),
         Command::Migrate(opts) => migrate::run(opts, &config),
         Command::CreateSeason(opts) => create_season::run(opts, &config),
+        Command::Fetch(opts) => fetch::run(opts, &config),
     }
 }
 

@@ -52,3 +52,15 @@ pub fn current(seasons: &[Season], now: NaiveDateTime) -> Option<&Season> {
         .filter(|s| s.contains(now))
         .min_by_key(|s| s.id)
 }
+
+/// The season the reference treats as current at `time` (or as the season
+/// of a game started at `time`): the lowest id whose window contains it.
+pub fn containing(conn: &mut MysqlConnection, time: NaiveDateTime) -> Result<Option<Season>> {
+    Ok(season::table
+        .filter(season::start_time.le(time))
+        .filter(season::end_time.ge(time))
+        .order(season::id)
+        .select(Season::as_select())
+        .first(conn)
+        .optional()?)
+}

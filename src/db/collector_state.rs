@@ -1,0 +1,86 @@
+//! Queries on `collector_state`: one row per collector job, with the cursor
+//! it keeps between runs and how its runs fare (for the health file and the
+//! watchdog). Each function writes only the columns it names.
+
+use crate::db::schema::collector_state;
+use crate::error::Result;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Datetime, Text};
+
+/// A job's row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = collector_state)]
+pub struct JobState {
+    pub job: String,
+    pub cursor_int: Option<i64>,
+    pub counter: i32,
+    pub cursor_text: Option<String>,
+    pub last_poll_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub last_run_start: Option<NaiveDateTime>,
+    pub last_success: Option<NaiveDateTime>,
+    pub last_error_at: Option<NaiveDateTime>,
+    pub error_count: i32,
+}
+
+/// Creates the job's row, stamped `now`, unless it exists.
+pub fn ensure(conn: &mut MysqlConnection, job: &str, now: NaiveDateTime) -> Result<()> {
+    diesel::insert_or_ignore_into(collector_state::table)
+        .values((
+            collector_state::job.eq(job),
+            collector_state::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut MysqlConnection, job: &str) -> Result<Option<JobState>> {
+    Ok(collector_state::table
+        .find(job)
+        .select(JobState::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every job's row, by job name.
+pub fn all(conn: &mut MysqlConnection) -> Result<Vec<JobState>> {
+    Ok(collector_state::table
+        .select(JobState::as_select())
+        .order(collector_state::job)
+        .load(conn)?)
+}
+
+pub fn mark_run_start(conn: &mut MysqlConnection, job: &str, now: NaiveDateTime) -> Result<()> {
+    diesel::update(collector_state::table.find(job))
+        .set(collector_state::last_run_start.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_success(conn: &mut MysqlConnection, job: &str, now: NaiveDateTime) -> Result<()> {
+    diesel::update(collector_state::table.find(job))
+        .set(collector_state::last_success.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds errors to a job's count (which stops at the column's maximum rather
+/// than fail) and stamps the last one.
+pub const MARK_ERRORS_SQL: &str = "UPDATE collector_state \
+     SET error_count = LEAST(error_count + ?, 2147483647), last_error_at = ? WHERE job = ?";
+
+/// Counts `errors` more errors for the job, the last one at `now`.
+pub fn mark_errors(
+    conn: &mut MysqlConnection,
+    job: &str,
+    errors: u32,
+    now: NaiveDateTime,
+) -> Result<()> {
+    diesel::sql_query(MARK_ERRORS_SQL)
+        .bind::<BigInt, _>(i64::from(errors))
+        .bind::<Datetime, _>(now)
+        .bind::<Text, _>(job)
+        .execute(conn)?;
+    Ok(())
+}
