@@ -1,6 +1,23 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    collector_state (job) {
+        #[max_length = 64]
+        job -> Varchar,
+        cursor_int -> Nullable<Bigint>,
+        counter -> Integer,
+        #[max_length = 64]
+        cursor_text -> Nullable<Varchar>,
+        last_poll_at -> Nullable<Datetime>,
+        created_at -> Datetime,
+        last_run_start -> Nullable<Datetime>,
+        last_success -> Nullable<Datetime>,
+        last_error_at -> Nullable<Datetime>,
+        error_count -> Integer,
+    }
+}
+
+diesel::table! {
     game (id) {
         id -> Integer,
         #[max_length = 64]
@@ -116,6 +133,7 @@ diesel::joinable!(playerseason -> player (player_id));
 diesel::joinable!(playerseason -> season (season_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    collector_state,
     game,
     map,
     player,
