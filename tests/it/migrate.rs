@@ -8,23 +8,39 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::MysqlConnection;
 
-const ALL_VERSIONS: [&str; 6] = [
+pub const ALL_VERSIONS: [&str; 7] = [
     "20250712105000",
     "20260401000100",
     "20260404231400",
     "20260405000100",
     "20260405000200",
     "20260411172200",
+    "20261129000100",
 ];
 
-const ALL_NAMES: [&str; 6] = [
+pub const ALL_NAMES: [&str; 7] = [
     "2025-07-12-105000_reference_baseline",
     "2026-04-01-000100_player_name_varchar",
     "2026-04-04-231400_player_region",
     "2026-04-05-000100_playerseason_club_tag",
     "2026-04-05-000200_backfill_playerseason_club_tag",
     "2026-04-11-172200_player_points_fetch_retries",
+    "2026-11-29-000100_collector_state",
 ];
+
+/// The first six migrations stand for the reference's; the rest are
+/// mmstatus's own, which no reference history records.
+pub const REFERENCE_EQUIVALENTS: usize = 6;
+
+/// The migrations that run after adopting a full reference history.
+pub fn own_names() -> &'static [&'static str] {
+    &ALL_NAMES[REFERENCE_EQUIVALENTS..]
+}
+
+/// The summary's count of migrations run.
+pub fn ran(n: usize) -> String {
+    format!("ran {n} migration(s)")
+}
 
 fn diesel_versions(conn: &mut MysqlConnection) -> Vec<String> {
     strings(
@@ -115,16 +131,17 @@ fn seed_rows(conn: &mut MysqlConnection) -> Vec<String> {
 fn runs_everything_on_an_empty_database() {
     let db = TestDb::create();
     let run = db.mmstatus(&["migrate"]);
-    run.assert_ok().assert_stdout_contains("ran 6 migration(s)");
-    for name in ["reference_baseline", "player_points_fetch_retries"] {
-        run.assert_stdout_contains(name);
+    run.assert_ok()
+        .assert_stdout_contains(&ran(ALL_VERSIONS.len()));
+    for name in ALL_NAMES {
+        run.assert_stdout_contains(&format!("applied {name}"));
     }
     assert!(!run.stdout.contains("migratehistory"), "{}", run.stdout);
     let mut conn = db.conn();
     assert_eq!(diesel_versions(&mut conn), ALL_VERSIONS);
     assert_matches_reference(&mut conn);
     let tables = table_names(&mut conn);
-    assert_eq!(tables.len(), 9, "{tables:?}");
+    assert_eq!(tables.len(), 10, "{tables:?}");
     assert!(
         !tables.contains(&"migratehistory".to_string()),
         "no migratehistory in a database mmstatus created"
@@ -144,7 +161,7 @@ fn status_lists_migrations_and_changes_nothing() {
             .lines()
             .filter(|l| l.ends_with("pending"))
             .count(),
-        6,
+        ALL_VERSIONS.len(),
         "{}",
         run.stdout
     );
@@ -160,7 +177,7 @@ fn status_lists_migrations_and_changes_nothing() {
             .lines()
             .filter(|l| l.ends_with(" applied"))
             .count(),
-        6,
+        ALL_VERSIONS.len(),
         "{}",
         run.stdout
     );
@@ -180,18 +197,26 @@ fn adopts_a_fully_migrated_reference_database() {
     status.assert_ok();
     assert_eq!(
         status.stdout.matches("applied by the reference").count(),
-        6,
+        REFERENCE_EQUIVALENTS,
         "{}",
         status.stdout
     );
+    for name in own_names() {
+        status.assert_stdout_contains(&format!("{name:<50} pending"));
+    }
     assert!(!table_names(&mut conn).contains(&"__diesel_schema_migrations".to_string()));
 
-    db.mmstatus(&["migrate"])
-        .assert_ok()
-        .assert_stdout_contains(
-            "history up to 0038_migration_202604111722 recorded as 6 applied migration(s)",
-        )
-        .assert_stdout_contains("no migration to run");
+    let run = db.mmstatus(&["migrate"]);
+    run.assert_ok()
+        .assert_stdout_contains(&format!(
+            "history up to 0038_migration_202604111722 recorded as {REFERENCE_EQUIVALENTS} \
+             applied migration(s)"
+        ))
+        .assert_stdout_contains(&ran(own_names().len()));
+    for name in own_names() {
+        run.assert_stdout_contains(&format!("applied {name}"));
+    }
+    assert!(!run.stdout.contains("migratehistory"), "{}", run.stdout);
     assert_eq!(diesel_versions(&mut conn), ALL_VERSIONS);
     assert_eq!(
         reference_history(&mut conn),
@@ -220,7 +245,7 @@ fn adopts_a_database_at_0031_and_runs_the_rest() {
     let window = (start, utc_now());
     run.assert_ok()
         .assert_stdout_contains("recorded as 1 applied migration(s)")
-        .assert_stdout_contains("ran 5 migration(s)")
+        .assert_stdout_contains(&ran(ALL_VERSIONS.len() - 1))
         .assert_stdout_contains(
             "migratehistory: appended 0032_migration_202603280001, 0033_migration_202603281041",
         )
@@ -268,7 +293,7 @@ fn adopts_a_database_stopped_at_0032_and_restores_its_unique_index() {
     assert!(!has_index(&mut conn));
     db.mmstatus(&["migrate"])
         .assert_ok()
-        .assert_stdout_contains("ran 5 migration(s)");
+        .assert_stdout_contains(&ran(ALL_VERSIONS.len() - 1));
     assert!(has_index(&mut conn));
     assert_matches_reference(&mut conn);
 }
@@ -415,7 +440,11 @@ fn adopts_a_history_whose_next_change_is_already_there() {
         .assert_stdout_contains(
             "recorded 2026-04-05-000100_playerseason_club_tag without running it",
         )
-        .assert_stdout_contains("ran 2 migration(s), recorded 1 already in the schema");
+        // Adopted: the baseline, 0034 and 0035; recorded: 0036; run: the rest.
+        .assert_stdout_contains(&format!(
+            "{}, recorded 1 already in the schema",
+            ran(ALL_VERSIONS.len() - 4)
+        ));
     assert_eq!(diesel_versions(&mut conn), ALL_VERSIONS);
     assert_matches_reference(&mut conn);
     assert_history_completed(&mut conn, &history_before, window);
@@ -448,7 +477,7 @@ fn refuses_an_interrupted_first_run() {
         .unwrap();
     db.mmstatus(&["migrate"])
         .assert_ok()
-        .assert_stdout_contains("ran 6 migration(s)");
+        .assert_stdout_contains(&ran(ALL_VERSIONS.len()));
     assert_matches_reference(&mut conn);
 }
 
@@ -494,7 +523,7 @@ fn every_migration_reverts_cleanly_and_applies_again() {
     assert_eq!(table_names(&mut conn), ["__diesel_schema_migrations"]);
     db.mmstatus(&["migrate"])
         .assert_ok()
-        .assert_stdout_contains("ran 6 migration(s)");
+        .assert_stdout_contains(&ran(ALL_VERSIONS.len()));
     assert_matches_reference(&mut conn);
 }
 

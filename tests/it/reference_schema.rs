@@ -19,7 +19,7 @@ const DEFAULT_SCHEMA_DIR: &str = concat!(
 );
 
 /// mmstatus's own tables: wholly its own, whatever their columns and keys.
-const OWN_TABLES: &[&str] = &["__diesel_schema_migrations"];
+const OWN_TABLES: &[&str] = &["__diesel_schema_migrations", "collector_state"];
 /// mmstatus's own columns on the reference's tables: (table, column).
 const OWN_COLUMNS: &[(&str, &str)] = &[];
 /// mmstatus's own indexes on the reference's tables: (table, index).

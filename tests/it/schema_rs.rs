@@ -41,6 +41,7 @@ fn schema_rs_matches_the_migrated_database() {
         "SELECT CONCAT(table_name, '|', column_name, '|', \
            IF(is_nullable = 'YES', 'Nullable<', ''), \
            CASE WHEN data_type = 'int' THEN 'Integer' \
+                WHEN data_type = 'bigint' THEN 'Bigint' \
                 WHEN data_type = 'tinyint' THEN 'Bool' \
                 WHEN data_type = 'datetime' THEN 'Datetime' \
                 WHEN data_type = 'text' THEN 'Text' \
@@ -56,8 +57,8 @@ fn schema_rs_matches_the_migrated_database() {
     let from_source = parse_schema_rs(&source);
     assert_eq!(
         from_source.len(),
-        56,
-        "every column of the 8 tables is declared"
+        66,
+        "every column of the 9 tables is declared"
     );
     assert_eq!(from_source, from_db);
 }

@@ -80,7 +80,7 @@ pub enum Probe {
 
 /// Every embedded migration's probe, by Diesel version. A new migration
 /// needs a line here (a unit test checks it).
-pub const PROBES: [(&str, Probe); 6] = [
+pub const PROBES: [(&str, Probe); 7] = [
     (BASELINE_VERSION, Probe::Tables(&BASELINE_TABLES)),
     (
         "20260401000100",
@@ -169,6 +169,7 @@ pub const PROBES: [(&str, Probe); 6] = [
             fill_nulls_with: Some("0"),
         }]),
     ),
+    ("20261129000100", Probe::Tables(&["collector_state"])),
 ];
 
 pub fn probe_for(version: &str) -> Option<&'static Probe> {
