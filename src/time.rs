@@ -162,8 +162,14 @@ mod tests {
 
     #[test]
     fn api_timestamps_and_the_sentinel_in_paris() {
-        assert_eq!(paris().from_epoch(1767261600), Some(naive("2026-01-01 11:00:00")));
-        assert_eq!(paris().from_epoch(1751364000), Some(naive("2025-07-01 12:00:00")));
+        assert_eq!(
+            paris().from_epoch(1767261600),
+            Some(naive("2026-01-01 11:00:00"))
+        );
+        assert_eq!(
+            paris().from_epoch(1751364000),
+            Some(naive("2025-07-01 12:00:00"))
+        );
         assert_eq!(paris().from_epoch(i64::MAX), None);
         assert_eq!(paris().sentinel(), naive("1970-01-01 01:00:00"));
     }

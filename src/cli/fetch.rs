@@ -104,7 +104,9 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         if runner::is_connection_lost(&e) {
             Error::DatabaseUnreachable {
                 target: config.database_url.server(),
-                detail: format!("the connection was lost during the run ({e:#}); the next run carries on"),
+                detail: format!(
+                    "the connection was lost during the run ({e:#}); the next run carries on"
+                ),
             }
             .into()
         } else {

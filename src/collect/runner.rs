@@ -88,8 +88,9 @@ pub fn run(
         }
         return Ok(report);
     }
-    let (periodic, single): (Vec<_>, Vec<_>) =
-        jobs.into_iter().partition(|j| j.name().interval().is_some());
+    let (periodic, single): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|j| j.name().interval().is_some());
     let (mut after, mut before): (Vec<_>, Vec<_>) = single
         .into_iter()
         .partition(|j| j.name() == JobName::Watchdog);

@@ -10,6 +10,8 @@ use std::time::Duration;
 pub const DEFAULT_FORCED_REFRESH_SECS: u64 = 42_800;
 
 #[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+#[command(next_help_heading = "Job token")]
 pub struct Flags {
     /// token: seconds between two forced refreshes of the Core token.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FORCED_REFRESH_SECS,
@@ -36,7 +38,10 @@ impl Job for Token {
 
     fn iterate(&mut self, ctx: &mut Context) -> anyhow::Result<Pace> {
         if ctx.api.refresh_core_if_older_than(self.period)? {
-            log::info!("token: Core token refreshed (forced every {} s)", self.period.as_secs());
+            log::info!(
+                "token: Core token refreshed (forced every {} s)",
+                self.period.as_secs()
+            );
         }
         Ok(Pace::Normal)
     }

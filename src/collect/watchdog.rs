@@ -16,6 +16,8 @@ use diesel::prelude::*;
 pub const DEFAULT_STALE_AFTER_SECS: i64 = 600;
 
 #[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+#[command(next_help_heading = "Job watchdog")]
 pub struct Flags {
     /// watchdog: seconds after which the newest game counts as stale (and the
     /// collector's age before the check applies).

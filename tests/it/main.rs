@@ -2,6 +2,7 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collector;
 mod common;
 mod create_season;
 mod db_connection;
@@ -9,6 +10,7 @@ mod deploy;
 mod dev_db;
 mod env_config;
 mod fake_nadeo;
+mod fetch;
 mod init_db;
 mod migrate;
 mod nadeo_credentials_sharing;

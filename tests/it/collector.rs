@@ -1,0 +1,105 @@
+//! A collector under test: a migrated database of its own, the fake Nadeo API
+//! with valid tokens and a [`Scenario`] to play, a working folder (the
+//! credentials file, cache/), and the real binary run in it.
+
+use crate::common::{Run, TestDb, TEST_TZ};
+use crate::fake_nadeo::Scenario;
+use crate::nadeo_harness::Harness;
+use diesel::MysqlConnection;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+pub struct Collector {
+    pub db: TestDb,
+    pub api: Harness,
+    pub scenario: Arc<Mutex<Scenario>>,
+}
+
+impl Collector {
+    /// A migrated database (zone tree loaded when `zones`), the fake API
+    /// serving an empty scenario behind valid Core and Live tokens.
+    pub fn new(zones: bool) -> Collector {
+        let db = TestDb::unique();
+        let args: &[&str] = if zones {
+            &["init-db", "--zones"]
+        } else {
+            &["init-db"]
+        };
+        db.mmstatus(args).assert_ok();
+        let api = Harness::new();
+        api.with_valid_tokens();
+        let scenario = Scenario::default().install(&api.fake, Some(api.authority.clone()));
+        Collector { db, api, scenario }
+    }
+
+    pub fn conn(&self) -> MysqlConnection {
+        self.db.conn()
+    }
+
+    /// The working folder runs happen in.
+    pub fn dir(&self) -> &PathBuf {
+        &self.api.dir
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.api.dir.join("cache")
+    }
+
+    /// What every run gets: the database, the fake's URLs, the credentials
+    /// file, a generous rate, short timeouts.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.api.fake.env();
+        for (name, value) in [
+            ("DATABASE_URL", self.db.url()),
+            ("MMSTATUS_TZ", TEST_TZ.to_string()),
+            (
+                "NADEO_CREDENTIALS_FILE",
+                self.api.credentials_path().display().to_string(),
+            ),
+            ("MMSTATUS_MAX_RPS", "1000".to_string()),
+            ("MMSTATUS_OAUTH_MAX_RPS", "1000".to_string()),
+            ("MMSTATUS_HTTP_TIMEOUT", "5".to_string()),
+            ("START_ID", "0".to_string()),
+        ] {
+            env.push((name.to_string(), value));
+        }
+        env
+    }
+
+    /// Runs `mmstatus <args>` in the working folder with [`Collector::env`]
+    /// plus `extra` (which wins).
+    pub fn run(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args, extra);
+        let output = command.output().expect("mmstatus runs");
+        Run {
+            code: output.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The command [`Collector::run`] runs, to spawn and control (kill) it.
+    pub fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mmstatus"));
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.env())
+            .envs(extra.iter().copied())
+            .current_dir(&self.api.dir);
+        command
+    }
+
+    /// `mmstatus fetch --once --jobs <jobs>`.
+    pub fn fetch_once(&self, jobs: &str) -> Run {
+        self.run(&["fetch", "--once", "--jobs", jobs], &[])
+    }
+
+    /// The health file the last run wrote.
+    pub fn health(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.cache_dir().join("thread_health.json"))
+            .expect("a health file");
+        serde_json::from_str(&text).unwrap()
+    }
+}
