@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 pub struct Collector {
     pub db: TestDb,
     pub api: Harness,
+    /// What the fake's data endpoints serve (the job tests fill it).
+    #[allow(dead_code)]
     pub scenario: Arc<Mutex<Scenario>>,
 }
 
@@ -35,11 +37,6 @@ impl Collector {
 
     pub fn conn(&self) -> MysqlConnection {
         self.db.conn()
-    }
-
-    /// The working folder runs happen in.
-    pub fn dir(&self) -> &PathBuf {
-        &self.api.dir
     }
 
     pub fn cache_dir(&self) -> PathBuf {
