@@ -1,7 +1,7 @@
 //! `mmstatus fetch`: one bounded run of the collector jobs.
 
 use crate::collect::runner::{self, Report, Schedule, Shared};
-use crate::collect::{health, token, watchdog, Deadline, Environment, Job, JobName};
+use crate::collect::{health, maps, token, watchdog, Deadline, Environment, Job, JobName};
 use crate::config::Config;
 use crate::db::{self, collector_state, lock, migrations};
 use crate::env;
@@ -143,6 +143,7 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
     let job: Box<dyn Job> = match name {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
+        JobName::Maps => Box::new(maps::Maps),
         _ => return None,
     };
     Some(job)

@@ -5,10 +5,12 @@ pub mod collector_state;
 pub mod connection;
 pub mod database;
 pub mod lock;
+pub mod map;
 pub mod migrations;
 pub mod models;
 pub mod schema;
 pub mod season;
+pub mod season_transition;
 pub mod zone;
 pub mod zone_tree;
 
