@@ -1,7 +1,9 @@
 //! `mmstatus fetch`: one bounded run of the collector jobs.
 
 use crate::collect::runner::{self, Report, Schedule, Shared};
-use crate::collect::{health, maps, token, watchdog, Deadline, Environment, Job, JobName};
+use crate::collect::{
+    geo, health, maps, token, watchdog, zones, zones_sync, Deadline, Environment, Job, JobName,
+};
 use crate::config::Config;
 use crate::db::{self, collector_state, lock, migrations};
 use crate::env;
@@ -55,6 +57,12 @@ pub struct Opts {
 
     #[command(flatten)]
     pub watchdog: watchdog::Flags,
+
+    #[command(flatten)]
+    pub zones: zones::Flags,
+
+    #[command(flatten)]
+    pub geo: geo::Flags,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -144,6 +152,12 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
         JobName::Maps => Box::new(maps::Maps),
+        JobName::ZonesSync => Box::new(zones_sync::ZonesSync::new(
+            opts.jobs.contains(&JobName::ZonesSync),
+        )),
+        JobName::Zones => Box::new(zones::Zones::new(&opts.zones, opts.once)),
+        JobName::Countries => Box::new(geo::Geo::countries(&opts.geo, opts.once)),
+        JobName::Regions => Box::new(geo::Geo::regions(&opts.geo, opts.once)),
         _ => return None,
     };
     Some(job)

@@ -4,11 +4,14 @@
 //! gives them what an iteration needs ([`Context`]); `runner` runs them once
 //! or in a loop until the deadline; `health` writes the health file.
 
+pub mod geo;
 pub mod health;
 pub mod maps;
 pub mod runner;
 pub mod token;
 pub mod watchdog;
+pub mod zones;
+pub mod zones_sync;
 
 use crate::nadeo::NadeoClient;
 use crate::time::LocalZone;

@@ -84,3 +84,11 @@ pub fn mark_errors(
         .execute(conn)?;
     Ok(())
 }
+
+/// Moves a job's text cursor (`zones`: the last player asked about).
+pub fn set_cursor_text(conn: &mut MysqlConnection, job: &str, cursor: Option<&str>) -> Result<()> {
+    diesel::update(collector_state::table.find(job))
+        .set(collector_state::cursor_text.eq(cursor))
+        .execute(conn)?;
+    Ok(())
+}

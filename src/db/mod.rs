@@ -8,6 +8,7 @@ pub mod lock;
 pub mod map;
 pub mod migrations;
 pub mod models;
+pub mod player_geo;
 pub mod schema;
 pub mod season;
 pub mod season_transition;

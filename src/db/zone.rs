@@ -1,4 +1,4 @@
-//! Queries on `zone`: loading the zone tree.
+//! Queries on `zone`: loading the zone tree, reading it.
 
 use crate::db::models::Zone;
 use crate::db::schema::zone;
@@ -77,6 +77,21 @@ pub fn load_zone_tree(conn: &mut MysqlConnection, zones: Vec<Zone>) -> Result<Zo
         report.updated = to_update.len();
         Ok(report)
     })
+}
+
+/// Every zone, by id.
+pub fn all(conn: &mut MysqlConnection) -> Result<Vec<Zone>> {
+    Ok(zone::table
+        .select(Zone::as_select())
+        .order(zone::id)
+        .load(conn)?)
+}
+
+/// Whether the zone table has no row.
+pub fn is_empty(conn: &mut MysqlConnection) -> Result<bool> {
+    let any: bool =
+        diesel::select(diesel::dsl::exists(zone::table.select(zone::id))).get_result(conn)?;
+    Ok(!any)
 }
 
 fn conflict(message: String) -> Error {

@@ -2,6 +2,7 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_geo;
 mod collect_maps;
 mod collector;
 mod common;
