@@ -54,6 +54,9 @@ pub struct Opts {
     pub token: token::Flags,
 
     #[command(flatten)]
+    pub ranks: crate::collect::ranks::Flags,
+
+    #[command(flatten)]
     pub watchdog: watchdog::Flags,
 }
 
@@ -142,6 +145,7 @@ fn build_jobs(opts: &Opts) -> Vec<Box<dyn Job>> {
 fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
     let job: Box<dyn Job> = match name {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
+        JobName::Ranks => Box::new(crate::collect::ranks::Ranks::new(&opts.ranks, opts.once)),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
         _ => return None,
     };
