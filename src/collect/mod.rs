@@ -5,9 +5,12 @@
 //! or in a loop until the deadline; `health` writes the health file.
 
 pub mod health;
+pub mod match_elo;
 pub mod ranks;
+pub mod recompute_elo;
 pub mod runner;
 pub mod token;
+pub mod top_positions;
 pub mod watchdog;
 
 use crate::nadeo::NadeoClient;

@@ -2,6 +2,7 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_elo;
 mod collect_ranks;
 mod collector;
 mod common;
