@@ -56,6 +56,18 @@ pub struct Opts {
     pub token: token::Flags,
 
     #[command(flatten)]
+    pub ranks: crate::collect::ranks::Flags,
+
+    #[command(flatten)]
+    pub match_elo: crate::collect::match_elo::Flags,
+
+    #[command(flatten)]
+    pub recompute_elo: crate::collect::recompute_elo::Flags,
+
+    #[command(flatten)]
+    pub top_positions: crate::collect::top_positions::Flags,
+
+    #[command(flatten)]
     pub watchdog: watchdog::Flags,
 
     #[command(flatten)]
@@ -150,6 +162,14 @@ fn build_jobs(opts: &Opts) -> Vec<Box<dyn Job>> {
 fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
     let job: Box<dyn Job> = match name {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
+        JobName::Ranks => Box::new(crate::collect::ranks::Ranks::new(&opts.ranks, opts.once)),
+        JobName::MatchElo => Box::new(crate::collect::match_elo::MatchElo::new(&opts.match_elo)),
+        JobName::RecomputeElo => Box::new(crate::collect::recompute_elo::RecomputeElo::new(
+            &opts.recompute_elo,
+        )),
+        JobName::TopPositions => Box::new(crate::collect::top_positions::TopPositions::new(
+            &opts.top_positions,
+        )),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
         JobName::Maps => Box::new(maps::Maps),
         JobName::ZonesSync => Box::new(zones_sync::ZonesSync::new(

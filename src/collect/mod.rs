@@ -7,8 +7,12 @@
 pub mod geo;
 pub mod health;
 pub mod maps;
+pub mod match_elo;
+pub mod ranks;
+pub mod recompute_elo;
 pub mod runner;
 pub mod token;
+pub mod top_positions;
 pub mod watchdog;
 pub mod zones;
 pub mod zones_sync;

@@ -1,6 +1,7 @@
 //! Everything that talks to MySQL: connections, the database itself, locks,
 //! migrations, the Diesel schema, models and the queries of each table.
 
+pub mod bulk;
 pub mod collector_state;
 pub mod connection;
 pub mod database;

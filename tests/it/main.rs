@@ -2,8 +2,10 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_elo;
 mod collect_geo;
 mod collect_maps;
+mod collect_ranks;
 mod collector;
 mod common;
 mod create_season;
