@@ -1,6 +1,7 @@
 //! The command line: global options, one module per subcommand, and the
 //! dispatch from parsed arguments to a subcommand's `run`.
 
+mod collector;
 pub mod create_season;
 pub mod fetch;
 pub mod init_db;
