@@ -7,6 +7,7 @@ pub mod database;
 pub mod lock;
 pub mod migrations;
 pub mod models;
+pub mod names;
 pub mod schema;
 pub mod season;
 pub mod zone;
