@@ -5,6 +5,7 @@
 //! or in a loop until the deadline; `health` writes the health file.
 
 pub mod health;
+pub mod names;
 pub mod runner;
 pub mod token;
 pub mod watchdog;
