@@ -2,7 +2,7 @@
 
 use crate::cli::collector;
 use crate::collect::runner::{self, Report, Schedule, Shared};
-use crate::collect::{token, watchdog, Deadline, Environment, Job, JobName};
+use crate::collect::{club_tags, token, watchdog, Deadline, Environment, Job, JobName};
 use crate::config::Config;
 use crate::env;
 use crate::error::Error;
@@ -55,6 +55,9 @@ pub struct Opts {
 
     #[command(flatten)]
     pub watchdog: watchdog::Flags,
+
+    #[command(flatten)]
+    pub club_tags: club_tags::Flags,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -116,6 +119,7 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
     let job: Box<dyn Job> = match name {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
+        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags)),
         _ => return None,
     };
     Some(job)

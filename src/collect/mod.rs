@@ -4,6 +4,7 @@
 //! gives them what an iteration needs ([`Context`]); `runner` runs them once
 //! or in a loop until the deadline; `health` writes the health file.
 
+pub mod club_tags;
 pub mod health;
 pub mod names;
 pub mod runner;

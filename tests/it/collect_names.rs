@@ -182,6 +182,13 @@ impl Names {
         self.resolve_with(args, &[])
     }
 
+    /// `mmstatus fetch --once --jobs club-tags <args>`, OAuth off.
+    fn club_tags(&self, args: &[&str]) -> Run {
+        let mut all = vec!["fetch", "--once", "--jobs", "club-tags"];
+        all.extend_from_slice(args);
+        self.c.run(&all, &[("ENABLE_OAUTH", "False")])
+    }
+
     fn serve_name(&self, dashed: &str, name: &str) {
         let mut scenario = self.c.scenario.lock().unwrap();
         scenario.names.insert(dashed.to_string(), name.to_string());
@@ -276,6 +283,26 @@ fn fixture_step_6_names_and_tags_every_player_and_syncs_the_season() {
         .assert_ok()
         .assert_stdout_contains("0 players in 0 batches");
     assert_eq!(n.c.api.fake.count(NAMES), 1);
+}
+
+#[test]
+fn fixture_step_6_by_the_club_tags_job_tags_without_naming_or_stamping() {
+    let (n, season) = fixture_scenario();
+    n.club_tags(&[]).assert_ok();
+    let mut conn = n.conn();
+    let expected = ["|$F05TSH", "|⚡GG", "|", "|NULL", "|NULL", "|NULL"];
+    for (p, want) in P.iter().zip(expected) {
+        assert_eq!(name_and_tag(&mut conn, &stored(p)), want, "{p}");
+        assert_eq!(last_name_update(&mut conn, &stored(p)), SENTINEL);
+    }
+    for (p, tag) in P[..4].iter().zip(["$F05TSH", "⚡GG", "", "NULL"]) {
+        assert_eq!(
+            season_tags(&mut conn, &stored(p)),
+            [format!("{season}:{tag}")]
+        );
+    }
+    assert_eq!(n.c.api.fake.count(NAMES), 0);
+    assert_eq!(n.c.api.fake.count(TAGS), 1);
 }
 
 #[test]
@@ -690,6 +717,188 @@ fn bad_flags_are_usage_errors() {
         &["--deadline", "0"],
     ] {
         n.resolve(args).assert_code(2);
+    }
+    assert!(n.c.api.fake.requests().is_empty());
+}
+
+/// 120 players the walk covers (uuids 1..=120, tags `T<i>`), plus two it
+/// must pass over: one named an hour ago, one named long ago without points.
+fn walk_scenario() -> Names {
+    let n = Names::new();
+    let mut conn = n.conn();
+    for i in 1..=120 {
+        let at = if i % 2 == 0 {
+            SENTINEL.to_string()
+        } else {
+            hours_ago(30)
+        };
+        add_player(&mut conn, &account(i), "", 10, &at, None);
+        n.serve_tag(&dashed(&account(i)), &format!("T{i}"));
+    }
+    for (i, points, at) in [(121, 10, hours_ago(1)), (122, 0, hours_ago(48))] {
+        add_player(&mut conn, &account(i), "Named", points, &at, Some("OLD"));
+        n.serve_tag(&dashed(&account(i)), "NEW");
+    }
+    n
+}
+
+fn tagged(conn: &mut MysqlConnection) -> i64 {
+    count(
+        conn,
+        "SELECT COUNT(*) AS value FROM player WHERE club_tag LIKE 'T%'",
+    )
+}
+
+fn walk_state(conn: &mut MysqlConnection) -> String {
+    scalar_string(
+        conn,
+        "SELECT CONCAT(IFNULL(cursor_text, 'NULL'), '|', last_poll_at IS NOT NULL) AS value \
+         FROM collector_state WHERE job = 'club-tags'",
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_club_tags_walk_covers_every_player_once_then_waits_a_day() {
+    let n = walk_scenario();
+    let mut conn = n.conn();
+    let stamps_before = strings(
+        &mut conn,
+        "SELECT CAST(last_name_update AS CHAR) AS value FROM player ORDER BY uuid",
+    );
+    let mut walked = Vec::new();
+    for run in 1..=3 {
+        n.club_tags(&["--club-tags-batches", "1"]).assert_ok();
+        walked.push(tagged(&mut conn));
+        if run < 3 {
+            assert_eq!(walk_state(&mut conn), format!("{}|1", account(50 * run)));
+        }
+    }
+    assert_eq!(walked, [50, 100, 120], "each run goes on from the last");
+    assert_eq!(walk_state(&mut conn), "NULL|1", "the walk is over");
+    // Each batch asked for players it had not asked for before.
+    let mut asked: Vec<String> =
+        n.c.api
+            .fake
+            .requests_to(TAGS)
+            .iter()
+            .flat_map(|r| {
+                r.query_values("accountIdList")[0]
+                    .split(',')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    assert_eq!(asked.len(), 120);
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 120);
+    assert_eq!(name_and_tag(&mut conn, &account(7)), "|T7");
+    assert_eq!(name_and_tag(&mut conn, &account(121)), "Named|OLD");
+    assert_eq!(name_and_tag(&mut conn, &account(122)), "Named|OLD");
+    let stamps_after = strings(
+        &mut conn,
+        "SELECT CAST(last_name_update AS CHAR) AS value FROM player ORDER BY uuid",
+    );
+    assert_eq!(
+        stamps_before, stamps_after,
+        "last_name_update is never stamped"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS value FROM player WHERE name <> '' AND name <> 'Named'"
+        ),
+        0
+    );
+
+    // A finished walk waits a day before the next one.
+    n.club_tags(&[]).assert_ok();
+    assert_eq!(n.c.api.fake.count(TAGS), 3);
+    n.serve_tag(&dashed(&account(1)), "CHANGED");
+    conn.batch_execute(&format!(
+        "UPDATE collector_state SET last_poll_at = '{}' WHERE job = 'club-tags'",
+        hours_ago(25)
+    ))
+    .unwrap();
+    n.club_tags(&[]).assert_ok();
+    assert_eq!(name_and_tag(&mut conn, &account(1)), "|CHANGED");
+    assert_eq!(
+        n.c.api.fake.count(TAGS),
+        6,
+        "the default 6 batches per run cover the 120 players in 3 calls"
+    );
+    assert_eq!(walk_state(&mut conn), "NULL|1");
+}
+
+#[test]
+fn the_club_tags_walk_syncs_the_current_season_only() {
+    let n = walk_scenario();
+    let mut conn = n.conn();
+    let past = add_season(&mut conn, "Fall 2025", -24 * 200, -24 * 100);
+    let current = add_season(&mut conn, "Winter 2026", -24, 24 * 30);
+    add_playerseason(&mut conn, past, &account(3), Some("PAST"));
+    add_playerseason(&mut conn, current, &account(3), Some("OLD"));
+    n.club_tags(&[]).assert_ok();
+    assert_eq!(
+        season_tags(&mut conn, &account(3)),
+        [format!("{past}:PAST"), format!("{current}:T3")]
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS value FROM playerseason"),
+        2
+    );
+}
+
+#[test]
+fn a_failed_club_tags_batch_keeps_the_walk_where_it_was() {
+    let n = walk_scenario();
+    let mut conn = n.conn();
+    n.club_tags(&["--club-tags-batches", "1"]).assert_ok();
+    assert_eq!(tagged(&mut conn), 50);
+    for fault in [
+        Reply::json(503, &json!({"error": "busy"})),
+        Reply::ok(&json!({"code": "C-AA-00-03", "message": "validation"})),
+    ] {
+        n.c.api.fake.interject("GET", TAGS, vec![fault]);
+        n.club_tags(&["--club-tags-batches", "1"])
+            .assert_code(6)
+            .assert_stdout_contains("errors in club-tags (1)");
+        assert_eq!(tagged(&mut conn), 50);
+        assert_eq!(walk_state(&mut conn), format!("{}|1", account(50)));
+    }
+    n.club_tags(&["--club-tags-batches", "1"]).assert_ok();
+    assert_eq!(tagged(&mut conn), 100);
+    assert_eq!(state_row(&mut conn, "club-tags").as_deref(), Some("2|1"));
+}
+
+#[test]
+fn the_club_tags_job_leaves_tags_to_resolve_names_when_oauth_is_on() {
+    let n = walk_scenario();
+    let mut conn = n.conn();
+    for extra in [&[][..], &[("ENABLE_OAUTH", "True")]] {
+        let run =
+            n.c.run(&["fetch", "--once", "--jobs", "club-tags", "-v"], extra);
+        run.assert_ok();
+        assert!(
+            run.stderr.contains("club-tags: ENABLE_OAUTH is True"),
+            "{run:#?}"
+        );
+    }
+    assert_eq!(n.c.api.fake.count(TAGS), 0);
+    assert_eq!(tagged(&mut conn), 0);
+}
+
+#[test]
+fn bad_club_tags_flags_are_usage_errors() {
+    let n = Names::new();
+    for args in [
+        &["--club-tags-batches", "0"][..],
+        &["--club-tags-batches", "x"],
+        &["--names-stale-after", "59"],
+        &["--names-stale-after", "-1"],
+    ] {
+        n.club_tags(args).assert_code(2);
     }
     assert!(n.c.api.fake.requests().is_empty());
 }
