@@ -902,3 +902,12 @@ fn bad_club_tags_flags_are_usage_errors() {
     }
     assert!(n.c.api.fake.requests().is_empty());
 }
+
+#[test]
+fn without_oauth_credentials_a_run_fails_saying_what_is_missing() {
+    let n = three_due_players();
+    let run = n.c.run(&["resolve-names"], &[]);
+    run.assert_code(6);
+    assert!(run.stderr.contains("CLIENT_ID"), "{run:#?}");
+    assert!(untouched(&n));
+}
