@@ -1,11 +1,11 @@
 //! `mmstatus fetch`: one bounded run of the collector jobs.
 
+use crate::cli::collector;
 use crate::collect::runner::{self, Report, Schedule, Shared};
 use crate::collect::{
-    geo, health, maps, token, watchdog, zones, zones_sync, Deadline, Environment, Job, JobName,
+    club_tags, geo, maps, token, watchdog, zones, zones_sync, Deadline, Environment, Job, JobName,
 };
 use crate::config::Config;
-use crate::db::{self, collector_state, lock, migrations};
 use crate::env;
 use crate::error::Error;
 use crate::nadeo::{NadeoClient, NadeoConfig};
@@ -75,6 +75,9 @@ pub struct Opts {
 
     #[command(flatten)]
     pub geo: geo::Flags,
+
+    #[command(flatten)]
+    pub club_tags: club_tags::Flags,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -86,26 +89,16 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if !env::switch(&env::process_var, "ENABLE_THREADS")? {
-        log::info!("ENABLE_THREADS is not True: the collector is switched off; nothing to do");
+    if collector::switched_off("ENABLE_THREADS", "the collector is switched off")? {
         return Ok(());
     }
     let environment = Environment::from_env(&env::process_var)?;
     let api = NadeoClient::new(NadeoConfig::from_process_env()?, config.zone);
-    let mut conn = db::connect(&config.database_url)?;
-    migrations::ensure_up_to_date(&mut conn)?;
-    let database = config.database_url.database_name().unwrap_or_default();
-    match lock::try_lock(
-        &mut conn,
-        &lock::lock_name(&database, "fetch"),
-        "collecting (fetch)",
-    ) {
-        Err(Error::Busy(_)) if !opts.strict => {
-            log::info!("previous run still active; this one does nothing");
-            return Ok(());
-        }
-        other => other?,
-    }
+    let Some(mut conn) =
+        collector::connect_locked(config, "fetch", "collecting (fetch)", opts.strict)?
+    else {
+        return Ok(());
+    };
     let jobs = build_jobs(&opts);
     let schedule = Schedule {
         once: opts.once,
@@ -120,26 +113,9 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         zone: config.zone,
         environment: &environment,
     };
-    let report = runner::run(&mut conn, jobs, schedule, &shared).map_err(|e| {
-        if runner::is_connection_lost(&e) {
-            Error::DatabaseUnreachable {
-                target: config.database_url.server(),
-                detail: format!(
-                    "the connection was lost during the run ({e:#}); the next run carries on"
-                ),
-            }
-            .into()
-        } else {
-            e
-        }
-    })?;
-    let states = collector_state::all(&mut conn)?;
-    if let Err(e) = health::write(&environment.cache_dir, &states, config.zone.now()) {
-        log::error!(
-            "cannot write the health file in {}: {e}",
-            environment.cache_dir.display()
-        );
-    }
+    let report = runner::run(&mut conn, jobs, schedule, &shared)
+        .map_err(|e| collector::run_error(e, config))?;
+    collector::write_health(&mut conn, &environment, config)?;
     finish(&report, started.elapsed())
 }
 
@@ -178,6 +154,7 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
         JobName::Zones => Box::new(zones::Zones::new(&opts.zones, opts.once)),
         JobName::Countries => Box::new(geo::Geo::countries(&opts.geo, opts.once)),
         JobName::Regions => Box::new(geo::Geo::regions(&opts.geo, opts.once)),
+        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags)),
         _ => return None,
     };
     Some(job)

@@ -1,12 +1,14 @@
 //! The command line: global options, one module per subcommand, and the
 //! dispatch from parsed arguments to a subcommand's `run`.
 
+mod collector;
 pub mod create_season;
 pub mod fetch;
 pub mod init_db;
 pub mod logging;
 pub mod migrate;
 mod output;
+pub mod resolve_names;
 
 use crate::config::Config;
 use crate::error::{exit, Error};
@@ -20,7 +22,8 @@ Exit codes:
   3  database unreachable, credentials refused, or database missing
   4  the database's schema is in a state mmstatus does not recognise; nothing was changed
   5  another mmstatus run holds the lock for this work; try again later
-  6  fetch: the run went through, but some jobs recorded errors (see the log)
+  6  fetch, resolve-names: the run went through, but some jobs recorded errors
+     (see the log)
   7  fetch: the watchdog found the newest game older than allowed
 
 Configuration is read from the environment and from a .env file in the current
@@ -64,6 +67,7 @@ pub enum Command {
     Migrate(migrate::Opts),
     CreateSeason(create_season::Opts),
     Fetch(fetch::Opts),
+    ResolveNames(resolve_names::Opts),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -91,6 +95,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(opts) => migrate::run(opts, &config),
         Command::CreateSeason(opts) => create_season::run(opts, &config),
         Command::Fetch(opts) => fetch::run(opts, &config),
+        Command::ResolveNames(opts) => resolve_names::run(opts, &config),
     }
 }
 

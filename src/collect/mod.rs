@@ -4,10 +4,12 @@
 //! gives them what an iteration needs ([`Context`]); `runner` runs them once
 //! or in a loop until the deadline; `health` writes the health file.
 
+pub mod club_tags;
 pub mod geo;
 pub mod health;
 pub mod maps;
 pub mod match_elo;
+pub mod names;
 pub mod ranks;
 pub mod recompute_elo;
 pub mod runner;

@@ -108,6 +108,64 @@ pub fn run(
     Ok(report)
 }
 
+/// Runs one job on `conn` up to `max` times in a row (resolve-names'
+/// batches): after an iteration that asks for more ([`Pace::Soon`]) the next
+/// starts `pause` later; the run ends at the first iteration that does not
+/// (nothing left, or an error: the next run retries), after `max`, or when
+/// the hard deadline comes, at which the process stops whatever is still in
+/// progress, as in loop mode. Each iteration is accounted as in [`run`].
+pub fn run_repeated(
+    conn: &mut MysqlConnection,
+    job: &mut dyn Job,
+    max: u32,
+    pause: Duration,
+    deadline: Deadline,
+    shared: &Shared,
+) -> anyhow::Result<Report> {
+    let report = Mutex::new(Report::default());
+    let (done, all_done) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let report = &report;
+        scope.spawn(move || enforce_deadline(deadline, all_done, report));
+        let result = repeat_in_a_row(conn, job, max, pause, deadline, shared, report);
+        drop(done);
+        result
+    })?;
+    Ok(report.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn repeat_in_a_row(
+    conn: &mut MysqlConnection,
+    job: &mut dyn Job,
+    max: u32,
+    pause: Duration,
+    deadline: Deadline,
+    shared: &Shared,
+    report: &Mutex<Report>,
+) -> anyhow::Result<()> {
+    for n in 0..max {
+        let start = Instant::now() + if n > 0 { pause } else { Duration::ZERO };
+        if start >= deadline.hard {
+            log::info!(
+                "{}: the deadline comes before the next iteration; the next run carries on",
+                job.name().key()
+            );
+            break;
+        }
+        std::thread::sleep(start.saturating_duration_since(Instant::now()));
+        let outcome = iterate(conn, job, deadline, shared)?;
+        let more = outcome.pace == Some(Pace::Soon);
+        report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(outcome, job.name());
+        if !more {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Each periodic job on a thread with its own connection, until the loop
 /// ends. Past the hard deadline the process exits, whatever still runs.
 fn run_periodic(

@@ -6,7 +6,7 @@ use crate::db::schema::collector_state;
 use crate::error::Result;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Datetime, Text};
+use diesel::sql_types::{BigInt, Datetime, Nullable, Text};
 
 /// A job's row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -89,6 +89,28 @@ pub fn mark_errors(
 pub fn set_cursor_text(conn: &mut MysqlConnection, job: &str, cursor: Option<&str>) -> Result<()> {
     diesel::update(collector_state::table.find(job))
         .set(collector_state::cursor_text.eq(cursor))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A walk over players in uuid order (club-tags): where it stands
+/// (`cursor_text`, NULL between two walks) and, when a walk begins, when
+/// (`last_poll_at`, kept otherwise).
+pub const SET_WALK_SQL: &str = "UPDATE collector_state \
+     SET cursor_text = ?, last_poll_at = COALESCE(?, last_poll_at) WHERE job = ?";
+
+/// Moves the job's walk to `cursor` (`None`: the walk is over); `started`
+/// stamps the beginning of a new walk.
+pub fn set_walk(
+    conn: &mut MysqlConnection,
+    job: &str,
+    cursor: Option<&str>,
+    started: Option<NaiveDateTime>,
+) -> Result<()> {
+    diesel::sql_query(SET_WALK_SQL)
+        .bind::<Nullable<Text>, _>(cursor)
+        .bind::<Nullable<Datetime>, _>(started)
+        .bind::<Text, _>(job)
         .execute(conn)?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod lock;
 pub mod map;
 pub mod migrations;
 pub mod models;
+pub mod names;
 pub mod player_geo;
 pub mod schema;
 pub mod season;

@@ -14,7 +14,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -122,6 +122,8 @@ enum Route {
 #[derive(Default)]
 struct State {
     routes: HashMap<(String, String), Route>,
+    /// One-off answers served before the route's own (see `interject`).
+    interjections: HashMap<(String, String), VecDeque<Reply>>,
     prefix_routes: Vec<(String, String, Handler)>,
     requests: Vec<Recorded>,
 }
@@ -178,6 +180,18 @@ impl FakeApi {
             .unwrap()
             .routes
             .insert((method.into(), path.into()), Route::Queue(replies));
+    }
+
+    /// The next requests to `method path` get `replies`, one each; then the
+    /// route answers again as before (a fault in the middle of a scenario).
+    pub fn interject(&self, method: &str, path: &str, replies: Vec<Reply>) {
+        self.state
+            .lock()
+            .unwrap()
+            .interjections
+            .entry((method.into(), path.into()))
+            .or_default()
+            .extend(replies);
     }
 
     pub fn on_fn(
@@ -265,14 +279,19 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         let mut state = state.lock().unwrap();
         state.requests.push(recorded.clone());
         let key = (recorded.method.clone(), recorded.path.clone());
-        match state.routes.get_mut(&key) {
-            Some(Route::Queue(replies)) => Ok(if replies.len() > 1 {
+        let interjected = state
+            .interjections
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front);
+        match (interjected, state.routes.get_mut(&key)) {
+            (Some(reply), _) => Ok(reply),
+            (None, Some(Route::Queue(replies))) => Ok(if replies.len() > 1 {
                 replies.remove(0)
             } else {
                 replies[0].clone()
             }),
-            Some(Route::Handler(handler)) => Err(handler.clone()),
-            None => match state.prefix_routes.iter().find(|(m, prefix, _)| {
+            (None, Some(Route::Handler(handler))) => Err(handler.clone()),
+            (None, None) => match state.prefix_routes.iter().find(|(m, prefix, _)| {
                 *m == recorded.method && recorded.path.starts_with(prefix.as_str())
             }) {
                 Some((_, _, handler)) => Err(handler.clone()),
