@@ -14,7 +14,6 @@ pub struct Collector {
     pub db: TestDb,
     pub api: Harness,
     /// What the fake's data endpoints serve (the job tests fill it).
-    #[allow(dead_code)]
     pub scenario: Arc<Mutex<Scenario>>,
 }
 

@@ -183,3 +183,170 @@ fn a_failing_job_gives_exit_code_6_and_is_counted() {
     assert_eq!(health["UpdateMainNadeoTokenThread"]["is_alive"], false);
     assert!(health["UpdateMainNadeoTokenThread"]["last_error_time"].is_string());
 }
+
+mod modes {
+    use crate::collect_ranks::{hours_ago, minutes_ago, Seed, SENTINEL};
+    use crate::collector::Collector;
+    use crate::common::scalar_string;
+    use crate::fake_nadeo::{Reply, PLAYERS};
+    use std::time::{Duration, Instant};
+
+    const RANKS: &str = "/meet/api/matchmaking/5/leaderboard/players";
+
+    fn elo_of(c: &Collector, game: i32) -> String {
+        scalar_string(
+            &mut c.conn(),
+            &format!("SELECT CONCAT_WS('|', min_elo, average_elo, max_elo) AS value FROM game WHERE id = {game}"),
+        )
+        .unwrap()
+    }
+
+    /// A game of two fetched players, its elo not computed yet.
+    fn game_needing_elo(c: &Collector, id: i32, players: [usize; 2]) {
+        let mut conn = c.conn();
+        let mut seed = Seed(&mut conn);
+        seed.game(id, &minutes_ago(3), false, (-1, -1, -1));
+        for (i, p) in players.into_iter().enumerate() {
+            seed.player(PLAYERS[p], 1000 * (i as i32 + 1), 5000, &hours_ago(1), 0);
+            seed.played(id, PLAYERS[p], None);
+        }
+    }
+
+    #[test]
+    fn loop_mode_repeats_jobs_at_their_interval_until_the_loop_ends() {
+        let c = Collector::new(false);
+        game_needing_elo(&c, 1, [0, 1]);
+        let started = Instant::now();
+        let mut child = c
+            .command(
+                &[
+                    "fetch",
+                    "--jobs",
+                    "match-elo",
+                    "--loop-for",
+                    "7",
+                    "--deadline",
+                    "12",
+                ],
+                &[],
+            )
+            .spawn()
+            .unwrap();
+        // The first iteration computes game 1; game 2 appears after it and is
+        // computed by the next iteration, 5 s later.
+        while elo_of(&c, 1) == "-1|-1|-1" {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "first iteration"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        game_needing_elo(&c, 2, [2, 3]);
+        let status = child.wait().unwrap();
+        assert!(status.success());
+        assert_eq!(elo_of(&c, 1), "1000|1500|2000");
+        assert_eq!(elo_of(&c, 2), "1000|1500|2000", "a second iteration ran");
+        assert!(
+            started.elapsed() < Duration::from_secs(12),
+            "no iteration starts after --loop-for; the run ends before its deadline"
+        );
+    }
+
+    #[test]
+    fn the_deadline_stops_a_run_in_the_middle_of_a_call_and_nothing_is_half_written() {
+        let c = Collector::new(false);
+        {
+            let mut conn = c.conn();
+            Seed(&mut conn).player(PLAYERS[0], 0, 99999, SENTINEL, 0);
+        }
+        c.api.fake.interject(
+            "GET",
+            RANKS,
+            vec![Reply::ok(&serde_json::json!({"results": [
+                {"player": PLAYERS[0], "score": 3000, "rank": 10}]}))
+            .delayed(Duration::from_secs(4))],
+        );
+        c.scenario
+            .lock()
+            .unwrap()
+            .ranks
+            .insert(PLAYERS[0].to_string(), (3000, 10));
+        let started = Instant::now();
+        let run = c.run(
+            &[
+                "fetch",
+                "--jobs",
+                "ranks",
+                "--loop-for",
+                "1",
+                "--deadline",
+                "2",
+            ],
+            &[],
+        );
+        let took = started.elapsed();
+        run.assert_ok();
+        assert!(run.stderr.contains("deadline"), "{run:#?}");
+        assert!(
+            took < Duration::from_secs(4),
+            "stopped at the deadline: {took:?}"
+        );
+        let points = scalar_string(
+            &mut c.conn(),
+            "SELECT CONCAT(points, '|', last_points_update) AS value FROM player",
+        );
+        assert_eq!(points.as_deref(), Some("0|1970-01-01 01:00:00"));
+        // The next run does the work.
+        c.fetch_once("ranks").assert_ok();
+        let points = scalar_string(
+            &mut c.conn(),
+            "SELECT CAST(points AS CHAR) AS value FROM player",
+        );
+        assert_eq!(points.as_deref(), Some("3000"));
+    }
+
+    #[test]
+    fn a_run_started_while_another_works_exits_at_once_and_duplicates_nothing() {
+        let c = Collector::new(false);
+        game_needing_elo(&c, 1, [0, 1]);
+        let mut first = c
+            .command(
+                // Iterations at 0 s and 5 s: the run lasts about 5 s.
+                &[
+                    "fetch",
+                    "--jobs",
+                    "match-elo",
+                    "--loop-for",
+                    "7",
+                    "--deadline",
+                    "9",
+                ],
+                &[],
+            )
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while elo_of(&c, 1) == "-1|-1|-1" {
+            assert!(started.elapsed() < Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let second = c.run(&["fetch", "--once", "--jobs", "match-elo"], &[]);
+        second.assert_ok();
+        assert!(
+            second.stderr.contains("previous run still active"),
+            "{second:#?}"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the second run ended while the first still worked"
+        );
+        assert!(first.wait().unwrap().success());
+        assert_eq!(
+            crate::common::count(
+                &mut c.conn(),
+                "SELECT COUNT(*) AS value FROM collector_state"
+            ),
+            1
+        );
+    }
+}
