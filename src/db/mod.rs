@@ -4,7 +4,9 @@
 pub mod collector_state;
 pub mod connection;
 pub mod database;
+pub mod game;
 pub mod lock;
+pub mod lock_retry;
 pub mod migrations;
 pub mod models;
 pub mod schema;
