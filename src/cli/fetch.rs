@@ -1,7 +1,9 @@
 //! `mmstatus fetch`: one bounded run of the collector jobs.
 
 use crate::collect::runner::{self, Report, Schedule, Shared};
-use crate::collect::{health, token, watchdog, Deadline, Environment, Job, JobName};
+use crate::collect::{
+    health, matches, token, update_matches, watchdog, Deadline, Environment, Job, JobName,
+};
 use crate::config::Config;
 use crate::db::{self, collector_state, lock, migrations};
 use crate::env;
@@ -55,6 +57,12 @@ pub struct Opts {
 
     #[command(flatten)]
     pub watchdog: watchdog::Flags,
+
+    #[command(flatten)]
+    pub matches: matches::Flags,
+
+    #[command(flatten)]
+    pub update_matches: update_matches::Flags,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -143,6 +151,10 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
     let job: Box<dyn Job> = match name {
         JobName::Token => Box::new(token::Token::new(&opts.token)),
         JobName::Watchdog => Box::new(watchdog::Watchdog::new(&opts.watchdog)),
+        JobName::Matches => Box::new(matches::Matches::new(&opts.matches)),
+        JobName::UpdateMatches => {
+            Box::new(update_matches::UpdateMatches::new(&opts.update_matches))
+        }
         _ => return None,
     };
     Some(job)

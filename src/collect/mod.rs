@@ -5,8 +5,10 @@
 //! or in a loop until the deadline; `health` writes the health file.
 
 pub mod health;
+pub mod matches;
 pub mod runner;
 pub mod token;
+pub mod update_matches;
 pub mod watchdog;
 
 use crate::nadeo::NadeoClient;

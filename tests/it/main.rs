@@ -2,6 +2,7 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_matches;
 mod collector;
 mod common;
 mod create_season;
