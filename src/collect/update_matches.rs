@@ -1,6 +1,7 @@
 //! `update-matches`: finish the games the walker recorded (collection.md
 //! §2.2, the reference's UpdateMatches). Each unfinished game older than
-//! `--update-matches-min-age`, oldest id first, is asked about (E4); a
+//! `--update-matches-min-age` (those of the last 24 h first, then older
+//! ones; by id within each) is asked about (E4); a
 //! completed one gets its teams (E6): when rounds were played, its results
 //! (E5) are written in one transaction (game finished with its rounds, each
 //! participation's mvp, win, position and score, its players queued for a
@@ -22,6 +23,9 @@ use std::collections::HashMap;
 pub const DEFAULT_MIN_AGE_SECS: i64 = 240;
 /// Games asked about at most per pass (collection.md §5.3).
 pub const DEFAULT_LIMIT: i64 = 500;
+/// Games that started within this many seconds are asked about before older
+/// ones (which mostly never complete: purged, or their server lost).
+pub const RECENT_SECS: i64 = 86_400;
 
 #[derive(Debug, Clone, clap::Args)]
 #[group(skip)]
@@ -32,8 +36,8 @@ pub struct Flags {
           value_parser = clap::value_parser!(i64).range(0..=2_592_000))]
     pub update_matches_min_age: i64,
 
-    /// update-matches: unfinished games asked about at most per pass,
-    /// oldest first.
+    /// update-matches: unfinished games asked about at most per pass (those
+    /// of the last 24 h first, then older ones; oldest first within each).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT,
           value_parser = clap::value_parser!(i64).range(1..=100_000))]
     pub update_matches_limit: i64,
@@ -69,8 +73,9 @@ impl Job for UpdateMatches {
     }
 
     fn iterate(&mut self, ctx: &mut Context) -> anyhow::Result<Pace> {
-        let started_before = ctx.zone.now() - self.min_age;
-        let pending = game::pending(ctx.conn, started_before, self.limit)?;
+        let now = ctx.zone.now();
+        let recent_since = now - chrono::Duration::seconds(RECENT_SECS);
+        let pending = game::pending(ctx.conn, now - self.min_age, recent_since, self.limit)?;
         let mut tally: HashMap<Outcome, usize> = HashMap::new();
         for id in pending {
             if ctx.deadline.passed() {

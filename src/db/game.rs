@@ -150,17 +150,21 @@ fn insert_participations(conn: &mut MysqlConnection, new: &NewMatch) -> QueryRes
         .execute(conn)
 }
 
-/// Unfinished games that started before `started_before`, oldest id first,
-/// at most `limit`.
+/// Unfinished games that started before `started_before`, at most `limit`:
+/// those started since `recent_since` first, then older ones, each by id.
+/// Games the API never calls completed (purged after about a month, stuck
+/// servers) pile up at the lowest ids; by id alone they would take the whole
+/// budget, and newer games would never finish.
 pub fn pending(
     conn: &mut MysqlConnection,
     started_before: NaiveDateTime,
+    recent_since: NaiveDateTime,
     limit: i64,
 ) -> Result<Vec<i32>> {
     Ok(game::table
         .filter(game::is_finished.eq(false))
         .filter(game::time.lt(started_before))
-        .order(game::id)
+        .order((game::time.lt(recent_since), game::id))
         .limit(limit)
         .select(game::id)
         .load(conn)?)

@@ -641,6 +641,69 @@ fn a_run_tries_at_most_max_ids_ids() {
     assert_eq!(games(&mut conn).len(), 3);
 }
 
+#[test]
+fn a_walk_stops_at_the_deadline_without_counting_a_miss() {
+    let c = Collector::new(false);
+    for id in 1..=3 {
+        add_fixture_match(&c, id, "ONGOING", &P);
+        let participants = participants_running(&P);
+        c.api.fake.on(
+            "GET",
+            &format!("{MATCHES}{id}/participants"),
+            vec![Reply::ok(&participants).delayed(Duration::from_millis(700))],
+        );
+    }
+    c.run(
+        &["fetch", "--once", "--jobs", "matches", "--deadline", "1"],
+        &[],
+    )
+    .assert_ok();
+    let mut conn = c.conn();
+    let recorded = games(&mut conn).len();
+    assert!(recorded < 3, "the third match starts after the deadline");
+    assert_eq!(walker_state(&mut conn), format!("{}|0", recorded + 1));
+    assert_eq!(e4_requests(&c, 4), 0);
+    c.fetch_once("matches").assert_ok();
+    assert_eq!(games(&mut conn).len(), 3);
+}
+
+#[test]
+fn both_jobs_run_in_loop_mode() {
+    let c = Collector::new(false);
+    add(
+        &c,
+        1,
+        official(1, "COMPLETED"),
+        participants_completed(&P),
+        teams_completed(),
+    );
+    c.run(
+        &[
+            "fetch",
+            "--jobs",
+            "matches,update-matches",
+            "--loop-for",
+            "1",
+            "--deadline",
+            "30",
+        ],
+        &[],
+    )
+    .assert_ok();
+    let mut conn = c.conn();
+    // Each job ran once on its own connection; whether the updater came
+    // before or after the walker, the game is recorded and unfinished or
+    // finished, never anything else.
+    let rows = games(&mut conn);
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0] == "1|FAKE_UID|-1|-1|-1|2026-01-01 11:00:00|0|99999|NULL"
+            || rows[0] == "1|FAKE_UID|-1|-1|-1|2026-01-01 11:00:00|1|99999|8",
+        "{rows:?}"
+    );
+    assert_eq!(walker_state(&mut conn), "2|1");
+}
+
 // --- walker faults: nothing written, nothing skipped, retried ---------------
 
 /// Serves `fault` at `path` for `polls` polls (each consuming `per_poll`
@@ -945,6 +1008,58 @@ fn a_running_or_young_match_is_left_alone() {
         ["2"]
     );
     assert_eq!(errors_of(&mut conn, "update-matches"), 0);
+}
+
+#[test]
+fn games_that_never_finish_do_not_hold_back_recent_ones() {
+    let c = Collector::new(false);
+    let now = crate::fake_nadeo::unix_now();
+    // Three games of three days ago that the API still calls running, and a
+    // recent one that completed.
+    for id in 1..=3 {
+        let body = match_body(
+            id,
+            "Official 3v3 - match",
+            json!(now - 3 * 86_400),
+            "ONGOING",
+            "FAKE_UID",
+        );
+        add(&c, id, body, participants_running(&P), teams_completed());
+    }
+    let recent = match_body(
+        4,
+        "Official 3v3 - match",
+        json!(now - 600),
+        "COMPLETED",
+        "FAKE_UID",
+    );
+    add(&c, 4, recent, participants_completed(&P), teams_completed());
+    c.fetch_once("matches").assert_ok();
+    c.run(
+        &[
+            "fetch",
+            "--once",
+            "--jobs",
+            "update-matches",
+            "--update-matches-limit",
+            "2",
+        ],
+        &[],
+    )
+    .assert_ok();
+    let mut conn = c.conn();
+    assert_eq!(
+        strings(
+            &mut conn,
+            "SELECT CONCAT_WS('|', id, is_finished) AS value FROM game ORDER BY id"
+        ),
+        ["1|0", "2|0", "3|0", "4|1"]
+    );
+    // The budget left goes to the older ones, oldest first.
+    assert_eq!(
+        (e4_requests(&c, 1), e4_requests(&c, 2), e4_requests(&c, 3)),
+        (2, 1, 1)
+    );
 }
 
 #[test]
