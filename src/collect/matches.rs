@@ -115,9 +115,9 @@ enum End {
 
 /// The walk's position: the next id and its failed polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Walk {
-    pub cursor: i64,
-    pub tries: i32,
+struct Walk {
+    cursor: i64,
+    tries: i32,
 }
 
 /// Where a run's walk starts: the stored cursor, or on first use the
@@ -153,10 +153,14 @@ impl Job for Matches {
         let state = collector_state::get(ctx.conn, key)?
             .ok_or_else(|| anyhow!("the state row of {key} is missing"))?;
         let newest = game::max_id(ctx.conn)?;
-        let mut walk = Walk {
-            cursor: starting_cursor(state.cursor_int, newest, start_id),
-            tries: state.counter,
+        let cursor = starting_cursor(state.cursor_int, newest, start_id);
+        // Failed polls belong to the id they were counted on.
+        let tries = if state.cursor_int == Some(cursor) {
+            state.counter
+        } else {
+            0
         };
+        let mut walk = Walk { cursor, tries };
         let due = poll_due(state.last_poll_at, ctx.zone.now(), self.poll_interval);
         let first = walk.cursor;
         if due && walk.tries > self.max_misses {

@@ -330,10 +330,17 @@ fn the_cursor_moves_past_games_another_writer_recorded() {
            VALUES (10, 'M', -1, -1, -1, '2026-01-01 10:00:00', 0, 99999)",
     )
     .unwrap();
+    c.fetch_once("matches").assert_ok();
+    assert_eq!(e4_requests(&c, 3), 0);
+    assert_eq!(
+        walker_state(&mut conn),
+        "11|1",
+        "the failed polls of id 3 are not those of id 11"
+    );
     add_fixture_match(&c, 11, "ONGOING", &P);
+    last_poll_long_ago(&mut conn);
     c.fetch_once("matches").assert_ok();
     assert_eq!(games(&mut conn).len(), 2);
-    assert_eq!(e4_requests(&c, 3), 0);
     assert_eq!(walker_state(&mut conn), "12|1");
     assert_eq!(maps(&mut conn), ["FAKE_UID|", "M|Named"]);
 }
