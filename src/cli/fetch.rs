@@ -3,7 +3,8 @@
 use crate::cli::collector;
 use crate::collect::runner::{self, Report, Schedule, Shared};
 use crate::collect::{
-    club_tags, geo, maps, token, watchdog, zones, zones_sync, Deadline, Environment, Job, JobName,
+    club_tags, geo, maps, matches, token, update_matches, watchdog, zones, zones_sync, Deadline,
+    Environment, Job, JobName,
 };
 use crate::config::Config;
 use crate::env;
@@ -78,6 +79,12 @@ pub struct Opts {
 
     #[command(flatten)]
     pub club_tags: club_tags::Flags,
+
+    #[command(flatten)]
+    pub matches: matches::Flags,
+
+    #[command(flatten)]
+    pub update_matches: update_matches::Flags,
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
@@ -155,6 +162,10 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
         JobName::Countries => Box::new(geo::Geo::countries(&opts.geo, opts.once)),
         JobName::Regions => Box::new(geo::Geo::regions(&opts.geo, opts.once)),
         JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags)),
+        JobName::Matches => Box::new(matches::Matches::new(&opts.matches)),
+        JobName::UpdateMatches => {
+            Box::new(update_matches::UpdateMatches::new(&opts.update_matches))
+        }
         _ => return None,
     };
     Some(job)

@@ -114,3 +114,39 @@ pub fn set_walk(
         .execute(conn)?;
     Ok(())
 }
+
+/// Moves a job's integer cursor and sets its counter (the match walker: the
+/// next id and its failed polls), in the caller's transaction if any.
+pub fn set_cursor(
+    conn: &mut MysqlConnection,
+    job: &str,
+    cursor: i64,
+    counter: i32,
+) -> Result<(), diesel::result::Error> {
+    diesel::update(collector_state::table.find(job))
+        .set((
+            collector_state::cursor_int.eq(Some(cursor)),
+            collector_state::counter.eq(counter),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records the end of a poll: the cursor and counter it leaves, and when it
+/// ended.
+pub fn set_poll_end(
+    conn: &mut MysqlConnection,
+    job: &str,
+    cursor: i64,
+    counter: i32,
+    at: NaiveDateTime,
+) -> Result<()> {
+    diesel::update(collector_state::table.find(job))
+        .set((
+            collector_state::cursor_int.eq(Some(cursor)),
+            collector_state::counter.eq(counter),
+            collector_state::last_poll_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

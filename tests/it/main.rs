@@ -5,6 +5,7 @@ mod cli;
 mod collect_elo;
 mod collect_geo;
 mod collect_maps;
+mod collect_matches;
 mod collect_names;
 mod collect_ranks;
 mod collector;
