@@ -53,6 +53,11 @@ pub struct Opts {
     #[arg(long)]
     pub strict: bool,
 
+    /// ranks: the matchmaking whose leaderboard gives points and ranks (5 is
+    /// ranked 2v2). Default: MMSTATUS_MATCHMAKING_ID, else 5.
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub matchmaking_id: Option<u32>,
+
     #[command(flatten)]
     pub token: token::Flags,
 
@@ -100,7 +105,11 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let environment = Environment::from_env(&env::process_var)?;
-    let api = NadeoClient::new(NadeoConfig::from_process_env()?, config.zone);
+    let mut nadeo = NadeoConfig::from_process_env()?;
+    if let Some(id) = opts.matchmaking_id {
+        nadeo.matchmaking_id = id;
+    }
+    let api = NadeoClient::new(nadeo, config.zone);
     let Some(mut conn) =
         collector::connect_locked(config, "fetch", "collecting (fetch)", opts.strict)?
     else {

@@ -350,3 +350,49 @@ mod modes {
         );
     }
 }
+
+#[test]
+fn the_matchmaking_id_flag_picks_the_leaderboard() {
+    let c = Collector::new(false);
+    {
+        let mut conn = c.conn();
+        crate::collect_ranks::Seed(&mut conn).player(
+            crate::fake_nadeo::PLAYERS[0],
+            0,
+            99999,
+            crate::collect_ranks::SENTINEL,
+            0,
+        );
+    }
+    c.run(
+        &[
+            "fetch",
+            "--once",
+            "--jobs",
+            "ranks",
+            "--matchmaking-id",
+            "2",
+        ],
+        &[("MMSTATUS_MATCHMAKING_ID", "7")],
+    )
+    .assert_ok();
+    assert_eq!(
+        c.api
+            .fake
+            .count("/meet/api/matchmaking/2/leaderboard/players"),
+        1
+    );
+    c.run(
+        &["fetch", "--once", "--jobs", "ranks"],
+        &[("MMSTATUS_MATCHMAKING_ID", "7")],
+    )
+    .assert_ok();
+    assert_eq!(
+        c.api
+            .fake
+            .count("/meet/api/matchmaking/7/leaderboard/players"),
+        1
+    );
+    c.run(&["fetch", "--matchmaking-id", "0"], &[])
+        .assert_code(2);
+}
