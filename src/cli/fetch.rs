@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::nadeo::{NadeoClient, NadeoConfig};
 use std::time::{Duration, Instant};
 
+/// The run lock of fetch: `mmstatus:<database>:fetch`.
+const RUN_LOCK: &str = "fetch";
+
 /// Collect ranked matchmaking: new matches, their results, players' points,
 /// ranks, zones and club tags, map names and the seasons they open.
 ///
@@ -102,7 +105,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     let environment = Environment::from_env(&env::process_var)?;
     let api = NadeoClient::new(NadeoConfig::from_process_env()?, config.zone);
     let Some(mut conn) =
-        collector::connect_locked(config, "fetch", "collecting (fetch)", opts.strict)?
+        collector::connect_locked(config, RUN_LOCK, "collecting (fetch)", opts.strict)?
     else {
         return Ok(());
     };
@@ -123,6 +126,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     let report = runner::run(&mut conn, jobs, schedule, &shared)
         .map_err(|e| collector::run_error(e, config))?;
     collector::write_health(&mut conn, &environment, config)?;
+    collector::release_lock(&mut conn, config, RUN_LOCK);
     finish(&report, started.elapsed())
 }
 

@@ -4,6 +4,7 @@
 mod cli;
 mod collect_elo;
 mod collect_geo;
+mod collect_locks;
 mod collect_maps;
 mod collect_matches;
 mod collect_names;
