@@ -16,11 +16,10 @@
 
 use crate::collect::names::{account_ids, club_tags_of, sync_current_season, tags_for};
 use crate::collect::{Context, Job, JobName, Pace};
-use crate::db::{collector_state, names};
+use crate::db::{collector_state, lock_retry, names};
 use crate::env;
 use crate::error::Error;
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 /// Players per E10 call (the reference's batch).
 pub const BATCH: usize = crate::nadeo::core_api::ACCOUNTS_BATCH;
@@ -88,7 +87,7 @@ impl ClubTags {
         let next = (players.len() == BATCH).then(|| players[players.len() - 1].uuid.clone());
         let walk_started = cursor.is_none().then_some(now);
         let written_at = ctx.zone.now();
-        ctx.conn.transaction(|conn| {
+        lock_retry::transaction(ctx.conn, |conn| {
             names::write_club_tags(conn, &rows)?;
             sync_current_season(conn, written_at, &rows)?;
             collector_state::set_walk(conn, key, next.as_deref(), walk_started)?;

@@ -5,10 +5,10 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::models::NewSeason;
-use crate::db::{map, season, season_transition};
+use crate::db::{lock_retry, map, season, season_transition};
 use crate::error::Result;
 use chrono::NaiveDateTime;
-use diesel::{Connection, MysqlConnection};
+use diesel::MysqlConnection;
 use std::fmt;
 
 /// Maps named per pass (the reference has no cap; one run must stay short).
@@ -198,7 +198,7 @@ impl Job for Maps {
             };
             let now = ctx.zone.now();
             let stored = truncate_chars(&info.name, MAP_NAME_MAX_CHARS);
-            let transition = ctx.conn.transaction(|conn| {
+            let transition = lock_retry::transaction(ctx.conn, |conn| {
                 map::set_name(conn, &uid, stored)?;
                 open_next_season(conn, &uid, &info.name, now)
             })?;
