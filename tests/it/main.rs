@@ -2,6 +2,7 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_crash;
 mod collect_elo;
 mod collect_geo;
 mod collect_locks;
@@ -26,6 +27,7 @@ mod nadeo_harness;
 mod nadeo_logging;
 mod nadeo_server_numbers;
 mod nadeo_tokens;
+mod pipeline;
 mod reference_db;
 mod reference_schema;
 mod relay;
