@@ -8,7 +8,8 @@ use crate::collector::Collector;
 use crate::fake_nadeo::{unix_now, Scenario};
 use crate::pipeline::{
     assert_same_tables, connection_id, dump, fetch_until_settled, finished, kill, run_to_end,
-    spawn, wait_for, wait_until_runs_are_gone, waiting_for_a_lock,
+    spawn, wait_for, wait_until_runs_are_gone, waiting_for_a_lock, AACHEN, AIN, EUROPE, FRANCE,
+    NOWHERE,
 };
 use crate::relay::Relay;
 use diesel::connection::SimpleConnection;
@@ -24,15 +25,8 @@ const LAST_ID: i64 = 45;
 /// Teams of four players; each match is played by one of them.
 const SQUADS: usize = 15;
 const MAPS: [&str; 4] = ["MAP_A", "MAP_B", "MAP_C", "MAP_D"];
-/// Real zones of the shipped tree (Ain, France, Europe, Aachen) and one no
-/// table has.
-const ZONES: [&str; 5] = [
-    "301f64f2-7e13-11e8-8060-e284abfd2bc4",
-    "301f6188-7e13-11e8-8060-e284abfd2bc4",
-    "301e2106-7e13-11e8-8060-e284abfd2bc4",
-    "30200df4-7e13-11e8-8060-e284abfd2bc4",
-    "ffffffff-ffff-4fff-bfff-ffffffffffff",
-];
+/// The zones players are in (the last one is in no table).
+const ZONES: [&str; 5] = [AIN, FRANCE, EUROPE, AACHEN, NOWHERE];
 /// A loop-mode run, every job.
 const LOOP: [&str; 5] = ["fetch", "--loop-for", "6", "--deadline", "10"];
 

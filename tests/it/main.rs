@@ -10,6 +10,7 @@ mod collect_maps;
 mod collect_matches;
 mod collect_names;
 mod collect_ranks;
+mod collect_scenario;
 mod collector;
 mod common;
 mod create_season;

@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 pub const SENTINEL: &str = "1970-01-01 01:00:00";
 
+/// Zones of the shipped tree, dashed as the API gives them: Ain (7, in
+/// France, region Auvergne-Rhône-Alpes), France (185), Europe (176: its
+/// country is World), Aachen (1, in Germany, region Nordrhein-Westfalen).
+pub const AIN: &str = "301f64f2-7e13-11e8-8060-e284abfd2bc4";
+pub const FRANCE: &str = "301f6188-7e13-11e8-8060-e284abfd2bc4";
+pub const EUROPE: &str = "301e2106-7e13-11e8-8060-e284abfd2bc4";
+pub const AACHEN: &str = "30200df4-7e13-11e8-8060-e284abfd2bc4";
+/// A zone no table has.
+pub const NOWHERE: &str = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+
 /// `last_points_update` / `last_name_update` as comparable text: the time
 /// of a refresh depends on when it ran, so only "never" (the sentinel) or
 /// "set" is compared.
