@@ -165,7 +165,7 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
         JobName::Zones => Box::new(zones::Zones::new(&opts.zones, opts.once)),
         JobName::Countries => Box::new(geo::Geo::countries(&opts.geo, opts.once)),
         JobName::Regions => Box::new(geo::Geo::regions(&opts.geo, opts.once)),
-        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags)),
+        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags, opts.once)),
         JobName::Matches => Box::new(matches::Matches::new(&opts.matches)),
         JobName::UpdateMatches => {
             Box::new(update_matches::UpdateMatches::new(&opts.update_matches))

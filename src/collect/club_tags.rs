@@ -28,13 +28,14 @@ pub const BATCH: usize = crate::nadeo::core_api::ACCOUNTS_BATCH;
 pub const DEFAULT_BATCHES: u32 = 6;
 
 /// The names job's staleness, 24 h (`--names-stale-after`).
-pub const DEFAULT_STALE_AFTER_SECS: i64 = 86_400;
+pub const DEFAULT_STALE_AFTER_SECS: i64 = crate::collect::names::STALE_AFTER.num_seconds();
 
 #[derive(Debug, Clone, clap::Args)]
 #[group(skip)]
 #[command(next_help_heading = "Job club-tags")]
 pub struct Flags {
-    /// club-tags: batches of 50 players per iteration.
+    /// club-tags: batches of 50 players per run with --once (in loop mode,
+    /// one batch per iteration: 1 s after a full one, else 10 s).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCHES,
           value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub club_tags_batches: u32,
@@ -53,9 +54,11 @@ pub struct ClubTags {
 }
 
 impl ClubTags {
-    pub fn new(flags: &Flags) -> ClubTags {
+    /// `once`: a single-pass run, which works through up to
+    /// `--club-tags-batches` batches in its one iteration.
+    pub fn new(flags: &Flags, once: bool) -> ClubTags {
         ClubTags {
-            batches: flags.club_tags_batches,
+            batches: if once { flags.club_tags_batches } else { 1 },
             stale_after: chrono::Duration::seconds(flags.names_stale_after),
         }
     }
