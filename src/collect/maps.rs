@@ -5,6 +5,7 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::models::NewSeason;
+use crate::db::text::truncate_chars;
 use crate::db::{lock_retry, map, season, season_transition};
 use crate::error::Result;
 use chrono::NaiveDateTime;
@@ -166,14 +167,6 @@ pub fn open_next_season(
     }))
 }
 
-/// `text` cut to at most `max` characters.
-pub fn truncate_chars(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
-}
-
 pub struct Maps;
 
 impl Job for Maps {
@@ -287,16 +280,5 @@ mod tests {
         ] {
             assert_eq!(SeasonName::of_season(name), None, "{name:?}");
         }
-    }
-
-    #[test]
-    fn names_are_cut_by_characters() {
-        assert_eq!(truncate_chars("abc", 5), "abc");
-        assert_eq!(truncate_chars("ééé", 2), "éé");
-        let long = "🏁".repeat(200);
-        assert_eq!(
-            truncate_chars(&long, MAP_NAME_MAX_CHARS).chars().count(),
-            128
-        );
     }
 }
