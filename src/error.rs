@@ -63,8 +63,10 @@ pub enum Error {
     #[error("{0}")]
     Stale(String),
 
+    /// Not a `source`: the message holds the database's own, and a chain
+    /// printed with `{:#}` would say it twice.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
 
     #[error("migration failed: {0}")]
     Migration(String),
@@ -97,4 +99,21 @@ impl Error {
     }
 }
 
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Error {
+        Error::Database(error)
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_error_says_the_databases_message_once() {
+        let error = anyhow::Error::from(Error::from(diesel::result::Error::NotFound));
+        assert_eq!(format!("{error:#}"), "database error: Record not found");
+    }
+}

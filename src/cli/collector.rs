@@ -20,9 +20,15 @@ pub fn switched_off(variable: &str, what: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Connects, checks that the schema is up to date and takes the lock
-/// `mmstatus:<database>:<work>`. `None` when another run holds it and
-/// `strict` is off (said in the log); with `strict`, [`Error::Busy`].
+/// The lock of a collector subcommand's runs: `mmstatus:<database>:<work>`.
+fn run_lock(config: &Config, work: &str) -> String {
+    let database = config.database_url.database_name().unwrap_or_default();
+    lock::lock_name(&database, work)
+}
+
+/// Connects, checks that the schema is up to date and takes the run lock
+/// of `work`. `None` when another run holds it and `strict` is off (said in
+/// the log); with `strict`, [`Error::Busy`].
 pub fn connect_locked(
     config: &Config,
     work: &str,
@@ -31,14 +37,22 @@ pub fn connect_locked(
 ) -> anyhow::Result<Option<MysqlConnection>> {
     let mut conn = db::connect(&config.database_url)?;
     migrations::ensure_up_to_date(&mut conn)?;
-    let database = config.database_url.database_name().unwrap_or_default();
-    match lock::try_lock(&mut conn, &lock::lock_name(&database, work), activity) {
+    match lock::try_lock(&mut conn, &run_lock(config, work), activity) {
         Err(Error::Busy(_)) if !strict => {
             log::info!("previous run still active; this one does nothing");
             Ok(None)
         }
         Err(e) => Err(e.into()),
         Ok(()) => Ok(Some(conn)),
+    }
+}
+
+/// Gives the run lock of `work` back, so that a run started right after
+/// this one ends finds it free (the server may take a while to notice the
+/// closed connection). A failure only delays the next run: logged.
+pub fn release_lock(conn: &mut MysqlConnection, config: &Config, work: &str) {
+    if let Err(e) = lock::release(conn, &run_lock(config, work)) {
+        log::warn!("cannot give the run lock back ({e}); it goes with the connection");
     }
 }
 

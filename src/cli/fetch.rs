@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::nadeo::{NadeoClient, NadeoConfig};
 use std::time::{Duration, Instant};
 
+/// The run lock of fetch: `mmstatus:<database>:fetch`.
+const RUN_LOCK: &str = "fetch";
+
 /// Collect ranked matchmaking: new matches, their results, players' points,
 /// ranks, zones and club tags, map names and the seasons they open.
 ///
@@ -111,7 +114,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     }
     let api = NadeoClient::new(nadeo, config.zone);
     let Some(mut conn) =
-        collector::connect_locked(config, "fetch", "collecting (fetch)", opts.strict)?
+        collector::connect_locked(config, RUN_LOCK, "collecting (fetch)", opts.strict)?
     else {
         return Ok(());
     };
@@ -132,6 +135,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     let report = runner::run(&mut conn, jobs, schedule, &shared)
         .map_err(|e| collector::run_error(e, config))?;
     collector::write_health(&mut conn, &environment, config)?;
+    collector::release_lock(&mut conn, config, RUN_LOCK);
     finish(&report, started.elapsed())
 }
 
@@ -170,7 +174,7 @@ fn build_job(name: JobName, opts: &Opts) -> Option<Box<dyn Job>> {
         JobName::Zones => Box::new(zones::Zones::new(&opts.zones, opts.once)),
         JobName::Countries => Box::new(geo::Geo::countries(&opts.geo, opts.once)),
         JobName::Regions => Box::new(geo::Geo::regions(&opts.geo, opts.once)),
-        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags)),
+        JobName::ClubTags => Box::new(club_tags::ClubTags::new(&opts.club_tags, opts.once)),
         JobName::Matches => Box::new(matches::Matches::new(&opts.matches)),
         JobName::UpdateMatches => {
             Box::new(update_matches::UpdateMatches::new(&opts.update_matches))

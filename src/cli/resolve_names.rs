@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// Longest --pause, in seconds.
 const MAX_PAUSE_SECS: f64 = 3_600.0;
 
+/// The run lock of resolve-names: `mmstatus:<database>:names`.
+const RUN_LOCK: &str = "names";
+
 /// Resolve players' display names (public Trackmania API: CLIENT_ID,
 /// CLIENT_SECRET, UBISOFT_OAUTH_REFRESH_TOKEN) and club tags (Core API).
 ///
@@ -81,7 +84,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     let environment = Environment::from_env(&env::process_var)?;
     let api = NadeoClient::new(NadeoConfig::from_process_env()?, config.zone);
     let Some(mut conn) =
-        collector::connect_locked(config, "names", "resolving names", opts.strict)?
+        collector::connect_locked(config, RUN_LOCK, "resolving names", opts.strict)?
     else {
         return Ok(());
     };
@@ -107,6 +110,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     )
     .map_err(|e| collector::run_error(e, config))?;
     collector::write_health(&mut conn, &environment, config)?;
+    collector::release_lock(&mut conn, config, RUN_LOCK);
     let errors = report.errors.get(&JobName::Names).copied().unwrap_or(0);
     finish(&job, errors, started.elapsed())
 }

@@ -16,11 +16,10 @@
 
 use crate::collect::names::{account_ids, club_tags_of, sync_current_season, tags_for};
 use crate::collect::{Context, Job, JobName, Pace};
-use crate::db::{collector_state, names};
+use crate::db::{collector_state, lock_retry, names};
 use crate::env;
 use crate::error::Error;
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 /// Players per E10 call (the reference's batch).
 pub const BATCH: usize = crate::nadeo::core_api::ACCOUNTS_BATCH;
@@ -29,13 +28,14 @@ pub const BATCH: usize = crate::nadeo::core_api::ACCOUNTS_BATCH;
 pub const DEFAULT_BATCHES: u32 = 6;
 
 /// The names job's staleness, 24 h (`--names-stale-after`).
-pub const DEFAULT_STALE_AFTER_SECS: i64 = 86_400;
+pub const DEFAULT_STALE_AFTER_SECS: i64 = crate::collect::names::STALE_AFTER.num_seconds();
 
 #[derive(Debug, Clone, clap::Args)]
 #[group(skip)]
 #[command(next_help_heading = "Job club-tags")]
 pub struct Flags {
-    /// club-tags: batches of 50 players per iteration.
+    /// club-tags: batches of 50 players per run with --once (in loop mode,
+    /// one batch per iteration: 1 s after a full one, else 10 s).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCHES,
           value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub club_tags_batches: u32,
@@ -54,9 +54,11 @@ pub struct ClubTags {
 }
 
 impl ClubTags {
-    pub fn new(flags: &Flags) -> ClubTags {
+    /// `once`: a single-pass run, which works through up to
+    /// `--club-tags-batches` batches in its one iteration.
+    pub fn new(flags: &Flags, once: bool) -> ClubTags {
         ClubTags {
-            batches: flags.club_tags_batches,
+            batches: if once { flags.club_tags_batches } else { 1 },
             stale_after: chrono::Duration::seconds(flags.names_stale_after),
         }
     }
@@ -88,7 +90,7 @@ impl ClubTags {
         let next = (players.len() == BATCH).then(|| players[players.len() - 1].uuid.clone());
         let walk_started = cursor.is_none().then_some(now);
         let written_at = ctx.zone.now();
-        ctx.conn.transaction(|conn| {
+        lock_retry::transaction(ctx.conn, |conn| {
             names::write_club_tags(conn, &rows)?;
             sync_current_season(conn, written_at, &rows)?;
             collector_state::set_walk(conn, key, next.as_deref(), walk_started)?;

@@ -6,7 +6,7 @@
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::models::Zone;
 use crate::db::player_geo::{self, Region};
-use crate::db::zone;
+use crate::db::{lock_retry, zone};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The reference's batch: 500 players every 10 s.
@@ -160,7 +160,9 @@ impl Geo {
             }
         }
         let uuids: Vec<String> = players.iter().map(|(uuid, _)| uuid.clone()).collect();
-        let changed = player_geo::set_countries(ctx.conn, &countries, &uuids)?;
+        let changed = lock_retry::transaction(ctx.conn, |conn| {
+            player_geo::set_countries(conn, &countries, &uuids)
+        })?;
         log::debug!("countries: {changed} of {} players placed", players.len());
         Ok(players.len())
     }
@@ -192,7 +194,9 @@ impl Geo {
         }
         let regions: Vec<Region> = regions.into_values().collect();
         let uuids: Vec<String> = players.iter().map(|p| p.uuid.clone()).collect();
-        let changed = player_geo::set_regions(ctx.conn, &regions, &uuids)?;
+        let changed = lock_retry::transaction(ctx.conn, |conn| {
+            player_geo::set_regions(conn, &regions, &uuids)
+        })?;
         log::debug!("regions: {changed} of {} players placed", players.len());
         Ok(players.len())
     }

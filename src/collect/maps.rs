@@ -5,10 +5,11 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::models::NewSeason;
-use crate::db::{map, season, season_transition};
+use crate::db::text::truncate_chars;
+use crate::db::{lock_retry, map, season, season_transition};
 use crate::error::Result;
 use chrono::NaiveDateTime;
-use diesel::{Connection, MysqlConnection};
+use diesel::MysqlConnection;
 use std::fmt;
 
 /// Maps named per pass (the reference has no cap; one run must stay short).
@@ -166,14 +167,6 @@ pub fn open_next_season(
     }))
 }
 
-/// `text` cut to at most `max` characters.
-pub fn truncate_chars(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
-}
-
 pub struct Maps;
 
 impl Job for Maps {
@@ -198,7 +191,7 @@ impl Job for Maps {
             };
             let now = ctx.zone.now();
             let stored = truncate_chars(&info.name, MAP_NAME_MAX_CHARS);
-            let transition = ctx.conn.transaction(|conn| {
+            let transition = lock_retry::transaction(ctx.conn, |conn| {
                 map::set_name(conn, &uid, stored)?;
                 open_next_season(conn, &uid, &info.name, now)
             })?;
@@ -287,16 +280,5 @@ mod tests {
         ] {
             assert_eq!(SeasonName::of_season(name), None, "{name:?}");
         }
-    }
-
-    #[test]
-    fn names_are_cut_by_characters() {
-        assert_eq!(truncate_chars("abc", 5), "abc");
-        assert_eq!(truncate_chars("ééé", 2), "éé");
-        let long = "🏁".repeat(200);
-        assert_eq!(
-            truncate_chars(&long, MAP_NAME_MAX_CHARS).chars().count(),
-            128
-        );
     }
 }

@@ -6,6 +6,7 @@
 //! game, up to a cap.
 
 use crate::collect::{Context, Job, JobName, Pace};
+use crate::db::lock_retry;
 use crate::error::Result;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -61,10 +62,12 @@ pub fn compute_elo(
     sentinel: NaiveDateTime,
     limit: u32,
 ) -> Result<usize> {
-    Ok(diesel::sql_query(COMPUTE_ELO_SQL)
-        .bind::<Datetime, _>(sentinel)
-        .bind::<BigInt, _>(i64::from(limit))
-        .execute(conn)?)
+    lock_retry::transaction(conn, |conn| {
+        Ok(diesel::sql_query(COMPUTE_ELO_SQL)
+            .bind::<Datetime, _>(sentinel)
+            .bind::<BigInt, _>(i64::from(limit))
+            .execute(conn)?)
+    })
 }
 
 impl Job for MatchElo {

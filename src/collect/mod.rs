@@ -260,8 +260,9 @@ pub trait Job: Send {
 
     /// One iteration: the reference thread's loop body, bounded (a batch,
     /// a pass over a capped selection). Each unit of work is written in a
-    /// transaction of its own; an error that stops the whole iteration is
-    /// returned, one that stops a unit is counted with
+    /// transaction of its own, through `db::lock_retry::transaction` (tried
+    /// again when another writer's locks get in its way); an error that stops
+    /// the whole iteration is returned, one that stops a unit is counted with
     /// [`Context::unit_failed`].
     fn iterate(&mut self, ctx: &mut Context) -> anyhow::Result<Pace>;
 }

@@ -11,12 +11,12 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::names::{self, DuePlayer, NamedPlayer, PlayerTag};
-use crate::db::season;
+use crate::db::{lock_retry, season};
 use crate::error::Error;
 use crate::ids::AccountId;
 use crate::nadeo::NadeoClient;
 use chrono::NaiveDateTime;
-use diesel::{Connection, MysqlConnection};
+use diesel::MysqlConnection;
 use std::collections::HashMap;
 
 /// The reference's batch: the display-names endpoint's maximum.
@@ -148,7 +148,7 @@ fn write_batch(
             club_tag: p.club_tag.clone(),
         })
         .collect();
-    conn.transaction(|conn| {
+    lock_retry::transaction(conn, |conn| {
         names::write_names(conn, resolved, now)?;
         sync_current_season(conn, now, &tags)
     })

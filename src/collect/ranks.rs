@@ -15,7 +15,7 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::bulk::Statement;
-use crate::db::season;
+use crate::db::{lock_retry, season};
 use crate::error::Result;
 use crate::ids::AccountId;
 use crate::nadeo::meet::{PlayerRank, RANKS_BATCH};
@@ -393,7 +393,7 @@ fn write_batch(
     now: NaiveDateTime,
     pam_since: NaiveDateTime,
 ) -> Result<Written> {
-    conn.transaction(|conn| {
+    lock_retry::transaction(conn, |conn| {
         let uuids: Vec<&str> = selected.iter().map(|(q, _)| q.uuid.as_str()).collect();
         let locked = lock_players(conn, &uuids)?;
         let plan = plan(selected, &locked, answers, max_retries);

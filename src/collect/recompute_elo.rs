@@ -6,6 +6,7 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::bulk::Statement;
+use crate::db::lock_retry;
 use crate::error::Result;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -131,7 +132,7 @@ pub fn repair(
     end: NaiveDateTime,
     threshold: u32,
 ) -> Result<usize> {
-    conn.transaction(|conn| {
+    lock_retry::transaction(conn, |conn| {
         let games: Vec<(i32, i32, i64, i32)> = divergent(conn, start, end, threshold)?
             .into_iter()
             .map(|g| {

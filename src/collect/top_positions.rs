@@ -6,7 +6,7 @@
 
 use crate::collect::{Context, Job, JobName, Pace};
 use crate::db::bulk::Statement;
-use crate::db::season;
+use crate::db::{lock_retry, season};
 use crate::error::Result;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -82,7 +82,7 @@ fn rank_season_rows(
 
 /// Ranks the best `n` players; how many got a rank.
 pub fn rank_top(conn: &mut MysqlConnection, n: u16, now: NaiveDateTime) -> Result<usize> {
-    conn.transaction(|conn| {
+    lock_retry::transaction(conn, |conn| {
         let uuids = top(conn, n)?;
         if uuids.is_empty() {
             return Ok(0);

@@ -8,11 +8,10 @@
 //! so each player without a zone is asked in turn.
 
 use crate::collect::{Context, Job, JobName, Pace};
-use crate::db::{collector_state, player_geo};
+use crate::db::{collector_state, lock_retry, player_geo};
 use crate::ids::AccountId;
 use crate::nadeo::core_api::AccountZone;
 use anyhow::Context as _;
-use diesel::Connection;
 use std::collections::BTreeMap;
 
 /// The reference's batch: 50 players every 10 s.
@@ -154,10 +153,10 @@ impl Job for Zones {
                     .with_context(|| format!("zones of {} players", accounts.len()))?
             };
             let zones = zones_of(&accounts, answers);
-            let placed = ctx.conn.transaction::<_, crate::error::Error, _>(|conn| {
+            let placed = lock_retry::transaction(ctx.conn, |conn| {
                 let placed = player_geo::set_zones(conn, &zones)?;
                 collector_state::set_cursor_text(conn, key, Some(&last))?;
-                Ok(placed)
+                Ok::<_, crate::error::Error>(placed)
             })?;
             log::debug!("zones: {placed} of {} players placed", players.len());
             if done {

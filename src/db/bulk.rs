@@ -18,6 +18,7 @@ pub enum Bind {
     Int(i64),
     NullableInt(Option<i64>),
     Text(String),
+    NullableText(Option<String>),
     Datetime(NaiveDateTime),
 }
 
@@ -48,6 +49,18 @@ impl From<&str> for Bind {
 impl From<&String> for Bind {
     fn from(v: &String) -> Bind {
         Bind::Text(v.clone())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(v: String) -> Bind {
+        Bind::Text(v)
+    }
+}
+
+impl From<Option<String>> for Bind {
+    fn from(v: Option<String>) -> Bind {
+        Bind::NullableText(v)
     }
 }
 
@@ -128,6 +141,7 @@ impl Statement {
                 Bind::Int(v) => query.bind::<BigInt, _>(v),
                 Bind::NullableInt(v) => query.bind::<Nullable<BigInt>, _>(v),
                 Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::NullableText(v) => query.bind::<Nullable<Text>, _>(v),
                 Bind::Datetime(v) => query.bind::<Datetime, _>(v),
             };
         }

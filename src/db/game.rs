@@ -3,6 +3,7 @@
 //! match walker and match updater write them, set-based: one statement per
 //! table and match, never one per player.
 
+use crate::db::bulk::Statement;
 use crate::db::schema::{game, player, playergame};
 use crate::error::Result;
 use chrono::NaiveDateTime;
@@ -235,10 +236,17 @@ pub fn finish(
     Ok(())
 }
 
-/// Each listed player's newest game other than `game` (NULL when none).
-pub const REPAIR_LAST_MATCH_SQL: &str = "UPDATE player p SET p.last_match_id = \
-     (SELECT MAX(pg.game_id) FROM playergame pg WHERE pg.player_id = p.uuid AND pg.game_id <> ?) \
-     WHERE p.uuid IN ";
+/// Gives each of `players` their newest game other than `game` as
+/// `last_match_id` (NULL when none): one statement.
+pub fn repair_last_match_statement(game: i32, players: &[String]) -> Statement {
+    Statement::new(
+        "UPDATE player p SET p.last_match_id = (SELECT MAX(pg.game_id) FROM playergame pg \
+         WHERE pg.player_id = p.uuid AND pg.game_id <> ",
+    )
+    .value(game)
+    .push(") WHERE p.uuid IN ")
+    .list(players)
+}
 
 /// Deletes a bugged game (completed with no round played) and its
 /// participations. Its players' `last_match_id` becomes their newest other
@@ -252,15 +260,7 @@ pub fn delete_bugged(conn: &mut MysqlConnection, id: i32) -> QueryResult<()> {
         .distinct()
         .load(conn)?;
     if !players.is_empty() {
-        let placeholders = vec!["?"; players.len()].join(", ");
-        let mut query: BoxedSqlQuery<'_, Mysql, SqlQuery> =
-            diesel::sql_query(format!("{REPAIR_LAST_MATCH_SQL}({placeholders})"))
-                .into_boxed()
-                .bind::<Integer, _>(id);
-        for uuid in &players {
-            query = query.bind::<diesel::sql_types::Text, _>(uuid);
-        }
-        query.execute(conn)?;
+        repair_last_match_statement(id, &players).execute(conn)?;
     }
     diesel::update(player::table.filter(player::last_match_id.eq(id)))
         .set(player::last_match_id.eq(None::<i32>))
@@ -284,6 +284,16 @@ mod tests {
         let sql = update_results_sql(2);
         assert_eq!(sql.matches('?').count(), 10);
         assert_eq!(sql.matches("UNION ALL").count(), 1);
+    }
+
+    #[test]
+    fn the_last_match_repair_binds_the_game_then_the_players() {
+        let players = ["a".to_string(), "b".to_string()];
+        assert_eq!(
+            repair_last_match_statement(5, &players).sql(),
+            "UPDATE player p SET p.last_match_id = (SELECT MAX(pg.game_id) FROM playergame pg \
+             WHERE pg.player_id = p.uuid AND pg.game_id <> ?) WHERE p.uuid IN (?, ?)"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Named server-side locks that keep overlapping runs apart.
 //!
 //! `GET_LOCK` locks belong to the connection: they are released when it
-//! closes, so a killed run never leaves a stale lock behind.
+//! closes, so a killed run never leaves a stale lock behind. The server
+//! notices a closed connection on its own time, though: a run that is done
+//! gives its lock back itself ([`release`]), so the next run may start at
+//! once.
 
 use crate::error::{Error, Result};
 use diesel::sql_types::{Integer, Nullable, Text};
@@ -9,6 +12,9 @@ use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
 
 /// Try to take the lock without waiting: 1 taken, 0 held elsewhere, NULL error.
 pub const TRY_LOCK_SQL: &str = "SELECT GET_LOCK(?, 0) AS acquired";
+
+/// Gives back a lock this connection holds.
+pub const RELEASE_LOCK_SQL: &str = "SELECT RELEASE_LOCK(?) AS acquired";
 
 #[derive(QueryableByName)]
 struct Acquired {
@@ -36,4 +42,14 @@ pub fn try_lock(conn: &mut MysqlConnection, name: &str, activity: &str) -> Resul
         }
         _ => Err(Error::Busy(activity.to_string())),
     }
+}
+
+/// Gives back a lock taken with [`try_lock`] (nothing happens when this
+/// connection does not hold it).
+pub fn release(conn: &mut MysqlConnection, name: &str) -> Result<()> {
+    sql_query(RELEASE_LOCK_SQL)
+        .bind::<Text, _>(name)
+        .get_result::<Acquired>(conn)?;
+    log::debug!("released lock {name}");
+    Ok(())
 }

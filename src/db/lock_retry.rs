@@ -3,8 +3,10 @@
 //! same work can simply run again (collection.md §1.5: at most 3 retries,
 //! 1 s apart).
 
+use crate::error::Error;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, MysqlConnection};
+use std::fmt::Display;
 use std::time::Duration;
 
 /// Retries after the first attempt.
@@ -25,16 +27,34 @@ pub fn is_lock_conflict(error: &DieselError) -> bool {
     }
 }
 
+/// An error that may be a lock conflict ([`is_lock_conflict`]).
+pub trait LockConflict: From<DieselError> + Display {
+    fn is_lock_conflict(&self) -> bool;
+}
+
+impl LockConflict for DieselError {
+    fn is_lock_conflict(&self) -> bool {
+        is_lock_conflict(self)
+    }
+}
+
+impl LockConflict for Error {
+    fn is_lock_conflict(&self) -> bool {
+        matches!(self, Error::Database(e) if is_lock_conflict(e))
+    }
+}
+
 /// Runs `work` in a transaction, again (in a new transaction) when it fails
-/// on a lock conflict, at most [`MAX_RETRIES`] more times.
-pub fn transaction<T>(
+/// on a lock conflict, at most [`MAX_RETRIES`] more times. Every unit of
+/// work a collector job writes goes through here.
+pub fn transaction<T, E: LockConflict>(
     conn: &mut MysqlConnection,
-    mut work: impl FnMut(&mut MysqlConnection) -> Result<T, DieselError>,
-) -> Result<T, DieselError> {
+    mut work: impl FnMut(&mut MysqlConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let mut retries = 0;
     loop {
         match conn.transaction(&mut work) {
-            Err(e) if is_lock_conflict(&e) && retries < MAX_RETRIES => {
+            Err(e) if e.is_lock_conflict() && retries < MAX_RETRIES => {
                 retries += 1;
                 log::warn!(
                     "database lock conflict ({e}); retrying the transaction \
@@ -97,5 +117,15 @@ mod tests {
             "Duplicate entry '5' for key 'PRIMARY'"
         )));
         assert!(!is_lock_conflict(&DieselError::NotFound));
+        let deadlock = || {
+            error(
+                DatabaseErrorKind::SerializationFailure,
+                "Deadlock found when trying to get lock; try restarting transaction",
+            )
+        };
+        assert!(LockConflict::is_lock_conflict(&Error::Database(deadlock())));
+        assert!(!LockConflict::is_lock_conflict(&Error::invalid(
+            "Deadlock found"
+        )));
     }
 }

@@ -16,6 +16,7 @@ pub mod player_geo;
 pub mod schema;
 pub mod season;
 pub mod season_transition;
+pub mod text;
 pub mod zone;
 pub mod zone_tree;
 

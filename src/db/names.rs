@@ -3,11 +3,11 @@
 //! `playerseason`. Writes touch only the columns these jobs own, by UPDATE:
 //! they never create a row.
 
+use crate::db::bulk::Statement;
 use crate::error::Result;
 use chrono::NaiveDateTime;
-use diesel::mysql::Mysql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Datetime, Text};
 
 /// `player.name` and `player.club_tag` (and `playerseason.club_tag`) are
 /// VARCHAR(64): longer values are cut to this many characters, so strict
@@ -89,32 +89,35 @@ pub struct PlayerTag {
 
 /// `text` cut to [`MAX_CHARS`] characters.
 pub fn fit(text: &str) -> &str {
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
+    crate::db::text::truncate_chars(text, MAX_CHARS)
 }
 
-/// `CASE <key> WHEN ? THEN ? … END` for `n` pairs.
-fn case_by(key: &str, n: usize) -> String {
-    format!("CASE {key}{} END", " WHEN ? THEN ?".repeat(n))
+/// A player's name, cut to fit.
+fn name_of(p: &NamedPlayer) -> (&str, &str) {
+    (p.uuid.as_str(), fit(&p.name))
 }
 
-/// `?, ?, …` for `n` values.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
+/// A player's club tag (NULL for none), cut to fit.
+fn tag_of(uuid: &str, tag: Option<&str>) -> (String, Option<String>) {
+    (uuid.to_string(), tag.map(|t| fit(t).to_string()))
 }
 
-/// One statement for a names batch of `n` players: name, club tag (each by
-/// uuid) and the time of the refresh. Binds: `n` (uuid, name) pairs, `n`
-/// (uuid, tag) pairs, the time, the `n` uuids.
-pub fn write_names_sql(n: usize) -> String {
-    format!(
-        "UPDATE player SET name = {}, club_tag = {}, last_name_update = ? WHERE uuid IN ({})",
-        case_by("uuid", n),
-        case_by("uuid", n),
-        placeholders(n)
-    )
+/// One statement for a names batch: name, club tag (each by uuid) and the
+/// time of the refresh.
+pub fn write_names_statement(players: &[NamedPlayer], now: NaiveDateTime) -> Statement {
+    Statement::new("UPDATE player SET name = ")
+        .case("uuid", players.iter().map(name_of))
+        .push(", club_tag = ")
+        .case(
+            "uuid",
+            players
+                .iter()
+                .map(|p| tag_of(&p.uuid, p.club_tag.as_deref())),
+        )
+        .push(", last_name_update = ")
+        .value(now)
+        .push(" WHERE uuid IN ")
+        .list(players.iter().map(|p| p.uuid.as_str()))
 }
 
 /// Writes a names batch (names and tags cut to [`MAX_CHARS`]), stamped
@@ -127,32 +130,19 @@ pub fn write_names(
     if players.is_empty() {
         return Ok(0);
     }
-    let mut query = diesel::sql_query(write_names_sql(players.len())).into_boxed::<Mysql>();
-    for p in players {
-        query = query
-            .bind::<Text, _>(p.uuid.as_str())
-            .bind::<Text, _>(fit(&p.name));
-    }
-    for p in players {
-        query = query
-            .bind::<Text, _>(p.uuid.as_str())
-            .bind::<Nullable<Text>, _>(p.club_tag.as_deref().map(fit));
-    }
-    query = query.bind::<Datetime, _>(now);
-    for p in players {
-        query = query.bind::<Text, _>(p.uuid.as_str());
-    }
-    Ok(query.execute(conn)?)
+    Ok(write_names_statement(players, now).execute(conn)?)
 }
 
-/// One statement for the club tags of `n` players. Binds: `n` (uuid, tag)
-/// pairs, the `n` uuids.
-pub fn write_club_tags_sql(n: usize) -> String {
-    format!(
-        "UPDATE player SET club_tag = {} WHERE uuid IN ({})",
-        case_by("uuid", n),
-        placeholders(n)
-    )
+fn tags_by(tags: &[PlayerTag]) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    tags.iter().map(|t| tag_of(&t.uuid, t.club_tag.as_deref()))
+}
+
+/// One statement for the club tags of players.
+pub fn write_club_tags_statement(tags: &[PlayerTag]) -> Statement {
+    Statement::new("UPDATE player SET club_tag = ")
+        .case("uuid", tags_by(tags))
+        .push(" WHERE uuid IN ")
+        .list(tags.iter().map(|t| t.uuid.as_str()))
 }
 
 /// Writes players' club tags (cut to [`MAX_CHARS`]) and nothing else;
@@ -161,27 +151,18 @@ pub fn write_club_tags(conn: &mut MysqlConnection, tags: &[PlayerTag]) -> Result
     if tags.is_empty() {
         return Ok(0);
     }
-    let mut query = diesel::sql_query(write_club_tags_sql(tags.len())).into_boxed::<Mysql>();
-    for t in tags {
-        query = query
-            .bind::<Text, _>(t.uuid.as_str())
-            .bind::<Nullable<Text>, _>(t.club_tag.as_deref().map(fit));
-    }
-    for t in tags {
-        query = query.bind::<Text, _>(t.uuid.as_str());
-    }
-    Ok(query.execute(conn)?)
+    Ok(write_club_tags_statement(tags).execute(conn)?)
 }
 
-/// One statement copying the club tags of `n` players to their existing
-/// rows of one season. Binds: `n` (uuid, tag) pairs, the season id, the `n`
-/// uuids.
-pub fn sync_season_club_tags_sql(n: usize) -> String {
-    format!(
-        "UPDATE playerseason SET club_tag = {} WHERE season_id = ? AND player_id IN ({})",
-        case_by("player_id", n),
-        placeholders(n)
-    )
+/// One statement copying the club tags of players to their existing rows
+/// of one season.
+pub fn sync_season_club_tags_statement(season: i32, tags: &[PlayerTag]) -> Statement {
+    Statement::new("UPDATE playerseason SET club_tag = ")
+        .case("player_id", tags_by(tags))
+        .push(" WHERE season_id = ")
+        .value(season)
+        .push(" AND player_id IN ")
+        .list(tags.iter().map(|t| t.uuid.as_str()))
 }
 
 /// Sets `playerseason.club_tag` of `season` for these players (rows that
@@ -194,33 +175,54 @@ pub fn sync_season_club_tags(
     if tags.is_empty() {
         return Ok(0);
     }
-    let mut query = diesel::sql_query(sync_season_club_tags_sql(tags.len())).into_boxed::<Mysql>();
-    for t in tags {
-        query = query
-            .bind::<Text, _>(t.uuid.as_str())
-            .bind::<Nullable<Text>, _>(t.club_tag.as_deref().map(fit));
-    }
-    query = query.bind::<Integer, _>(season);
-    for t in tags {
-        query = query.bind::<Text, _>(t.uuid.as_str());
-    }
-    Ok(query.execute(conn)?)
+    Ok(sync_season_club_tags_statement(season, tags).execute(conn)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn tag(uuid: &str, tag: Option<&str>) -> PlayerTag {
+        PlayerTag {
+            uuid: uuid.into(),
+            club_tag: tag.map(str::to_string),
+        }
+    }
+
     #[test]
-    fn statements_have_one_placeholder_per_bind() {
-        let count = |sql: &str| sql.matches('?').count();
-        assert_eq!(count(&write_names_sql(3)), 3 * 2 + 3 * 2 + 1 + 3);
-        assert_eq!(count(&write_club_tags_sql(3)), 3 * 2 + 3);
-        assert_eq!(count(&sync_season_club_tags_sql(3)), 3 * 2 + 1 + 3);
+    fn statements_have_one_placeholder_per_value() {
+        let players = [
+            NamedPlayer {
+                uuid: "a".into(),
+                name: "A".into(),
+                club_tag: None,
+            },
+            NamedPlayer {
+                uuid: "b".into(),
+                name: "B".into(),
+                club_tag: Some("T".into()),
+            },
+        ];
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         assert_eq!(
-            write_club_tags_sql(2),
+            write_names_statement(&players, now).sql(),
+            "UPDATE player SET name = CASE uuid WHEN ? THEN ? WHEN ? THEN ? END, \
+             club_tag = CASE uuid WHEN ? THEN ? WHEN ? THEN ? END, last_name_update = ? \
+             WHERE uuid IN (?, ?)"
+        );
+        let tags = [tag("a", None), tag("b", Some(""))];
+        assert_eq!(
+            write_club_tags_statement(&tags).sql(),
             "UPDATE player SET club_tag = CASE uuid WHEN ? THEN ? WHEN ? THEN ? END \
              WHERE uuid IN (?, ?)"
+        );
+        assert_eq!(
+            sync_season_club_tags_statement(3, &tags).sql(),
+            "UPDATE playerseason SET club_tag = CASE player_id WHEN ? THEN ? WHEN ? THEN ? END \
+             WHERE season_id = ? AND player_id IN (?, ?)"
         );
     }
 

@@ -2,11 +2,10 @@
 //! API), `country_id` and `region_id` (from the tree). Each batch is written
 //! by one statement, which touches only its column and only while it is NULL.
 
+use crate::db::bulk::Statement;
 use crate::db::schema::player;
 use crate::error::Result;
-use diesel::mysql::Mysql;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable, Text};
 
 /// Up to `limit` players without a zone, in uuid order, after `after`
 /// and up to `up_to` (included) when given.
@@ -32,12 +31,13 @@ pub fn without_zone_between(
 }
 
 /// Gives each player the zone whose uuid the API named, when the zone table
-/// has it; `{cases}` holds one `WHEN ? THEN ?` (player uuid, zone uuid) per
-/// player, `{players}` their uuids.
-pub const SET_ZONES_SQL: &str = "UPDATE player p \
-     JOIN zone z ON z.uuid = CASE p.uuid {cases} END \
-     SET p.zone_id = z.id \
-     WHERE p.zone_id IS NULL AND p.uuid IN ({players})";
+/// has it: one statement for `(player uuid, zone uuid)` pairs.
+pub fn set_zones_statement(zones: &[(String, String)]) -> Statement {
+    Statement::new("UPDATE player p JOIN zone z ON z.uuid = ")
+        .case("p.uuid", zones.iter().map(|(p, z)| (p, z)))
+        .push(" SET p.zone_id = z.id WHERE p.zone_id IS NULL AND p.uuid IN ")
+        .list(zones.iter().map(|(p, _)| p))
+}
 
 /// Sets `zone_id` from `(player uuid, zone uuid)` pairs (stored forms);
 /// players whose zone is not in the zone table keep NULL. Returns the
@@ -46,19 +46,7 @@ pub fn set_zones(conn: &mut MysqlConnection, zones: &[(String, String)]) -> Resu
     if zones.is_empty() {
         return Ok(0);
     }
-    let sql = SET_ZONES_SQL
-        .replace("{cases}", &repeat("WHEN ? THEN ?", " ", zones.len()))
-        .replace("{players}", &repeat("?", ", ", zones.len()));
-    let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
-    for (player, zone) in zones {
-        query = query
-            .bind::<Text, _>(player.clone())
-            .bind::<Text, _>(zone.clone());
-    }
-    for (player, _) in zones {
-        query = query.bind::<Text, _>(player.clone());
-    }
-    Ok(query.execute(conn)?)
+    Ok(set_zones_statement(zones).execute(conn)?)
 }
 
 /// Up to `limit` players with a zone but no country, in uuid order, with
@@ -73,12 +61,16 @@ pub fn without_country(conn: &mut MysqlConnection, limit: i64) -> Result<Vec<(St
         .load(conn)?)
 }
 
-/// Gives players the country of their zone; `{cases}` holds one
-/// `WHEN ? THEN ?` (zone id, country id) per zone, `{zones}` those zones,
-/// `{players}` the players.
-pub const SET_COUNTRIES_SQL: &str = "UPDATE player \
-     SET country_id = CASE zone_id {cases} ELSE country_id END \
-     WHERE country_id IS NULL AND zone_id IN ({zones}) AND uuid IN ({players})";
+/// Gives `players` the country of their zone, from `(zone id, country id)`
+/// pairs: one statement.
+pub fn set_countries_statement(countries: &[(i32, i32)], players: &[String]) -> Statement {
+    Statement::new("UPDATE player SET country_id = ")
+        .case("zone_id", countries.iter().copied())
+        .push(" WHERE country_id IS NULL AND zone_id IN ")
+        .list(countries.iter().map(|(zone, _)| *zone))
+        .push(" AND uuid IN ")
+        .list(players)
+}
 
 /// Sets `country_id` of `players` from `countries` (zone id → country id).
 /// Returns the players changed.
@@ -90,21 +82,7 @@ pub fn set_countries(
     if countries.is_empty() || players.is_empty() {
         return Ok(0);
     }
-    let sql = SET_COUNTRIES_SQL
-        .replace("{cases}", &repeat("WHEN ? THEN ?", " ", countries.len()))
-        .replace("{zones}", &repeat("?", ", ", countries.len()))
-        .replace("{players}", &repeat("?", ", ", players.len()));
-    let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
-    for (zone, country) in countries {
-        query = query.bind::<Integer, _>(*zone).bind::<Integer, _>(*country);
-    }
-    for (zone, _) in countries {
-        query = query.bind::<Integer, _>(*zone);
-    }
-    for player in players {
-        query = query.bind::<Text, _>(player.clone());
-    }
-    Ok(query.execute(conn)?)
+    Ok(set_countries_statement(countries, players).execute(conn)?)
 }
 
 /// A player's place as the regions job reads it.
@@ -130,19 +108,30 @@ pub fn without_region(conn: &mut MysqlConnection, limit: i64) -> Result<Vec<Plac
         .load(conn)?)
 }
 
-/// Gives players the region of their zone and country; `{cases}` holds one
-/// `WHEN zone_id <=> ? AND country_id = ? THEN ?` (zone id or NULL,
-/// country id, region id) per pair, `{players}` the players.
-pub const SET_REGIONS_SQL: &str = "UPDATE player \
-     SET region_id = CASE {cases} ELSE region_id END \
-     WHERE region_id IS NULL AND uuid IN ({players})";
-
 /// A region found for a (zone, country) pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Region {
     pub zone_id: Option<i32>,
     pub country_id: i32,
     pub region_id: i32,
+}
+
+/// Gives `players` the region of their zone and country: one statement,
+/// a `WHEN` per (zone, country) pair (the zone may be NULL).
+pub fn set_regions_statement(regions: &[Region], players: &[String]) -> Statement {
+    let mut statement = Statement::new("UPDATE player SET region_id = CASE");
+    for region in regions {
+        statement = statement
+            .push(" WHEN zone_id <=> ")
+            .value(region.zone_id)
+            .push(" AND country_id = ")
+            .value(region.country_id)
+            .push(" THEN ")
+            .value(region.region_id);
+    }
+    statement
+        .push(" ELSE region_id END WHERE region_id IS NULL AND uuid IN ")
+        .list(players)
 }
 
 /// Sets `region_id` of `players` from `regions`. Returns the players changed.
@@ -154,32 +143,7 @@ pub fn set_regions(
     if regions.is_empty() || players.is_empty() {
         return Ok(0);
     }
-    let sql = SET_REGIONS_SQL
-        .replace(
-            "{cases}",
-            &repeat(
-                "WHEN zone_id <=> ? AND country_id = ? THEN ?",
-                " ",
-                regions.len(),
-            ),
-        )
-        .replace("{players}", &repeat("?", ", ", players.len()));
-    let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
-    for region in regions {
-        query = query
-            .bind::<Nullable<Integer>, _>(region.zone_id)
-            .bind::<Integer, _>(region.country_id)
-            .bind::<Integer, _>(region.region_id);
-    }
-    for player in players {
-        query = query.bind::<Text, _>(player.clone());
-    }
-    Ok(query.execute(conn)?)
-}
-
-/// `part` `times` times, joined by `separator`.
-fn repeat(part: &str, separator: &str, times: usize) -> String {
-    vec![part; times].join(separator)
+    Ok(set_regions_statement(regions, players).execute(conn)?)
 }
 
 #[cfg(test)]
@@ -188,14 +152,28 @@ mod tests {
 
     #[test]
     fn statements_get_one_placeholder_per_value() {
-        assert_eq!(repeat("?", ", ", 3), "?, ?, ?");
+        let players = ["a".to_string(), "b".to_string()];
         assert_eq!(
-            repeat("WHEN ? THEN ?", " ", 2),
-            "WHEN ? THEN ? WHEN ? THEN ?"
+            set_zones_statement(&[("a".into(), "z1".into()), ("b".into(), "z2".into())]).sql(),
+            "UPDATE player p JOIN zone z ON z.uuid = CASE p.uuid WHEN ? THEN ? WHEN ? THEN ? END \
+             SET p.zone_id = z.id WHERE p.zone_id IS NULL AND p.uuid IN (?, ?)"
         );
-        for sql in [SET_ZONES_SQL, SET_COUNTRIES_SQL, SET_REGIONS_SQL] {
-            assert!(!sql.contains('?'), "placeholders are filled in: {sql}");
-            assert!(sql.contains("{cases}") && sql.contains("{players}"));
-        }
+        assert_eq!(
+            set_countries_statement(&[(7, 185)], &players).sql(),
+            "UPDATE player SET country_id = CASE zone_id WHEN ? THEN ? END \
+             WHERE country_id IS NULL AND zone_id IN (?) AND uuid IN (?, ?)"
+        );
+        let region = Region {
+            zone_id: None,
+            country_id: 185,
+            region_id: 185,
+        };
+        assert_eq!(
+            set_regions_statement(&[region, region], &players).sql(),
+            "UPDATE player SET region_id = CASE \
+             WHEN zone_id <=> ? AND country_id = ? THEN ? \
+             WHEN zone_id <=> ? AND country_id = ? THEN ? \
+             ELSE region_id END WHERE region_id IS NULL AND uuid IN (?, ?)"
+        );
     }
 }

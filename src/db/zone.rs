@@ -21,7 +21,7 @@ pub struct ZoneLoadReport {
 /// transaction. Ids are kept as given: players reference them. A zone whose
 /// id or uuid already belongs to a different zone is refused, changing nothing.
 pub fn load_zone_tree(conn: &mut MysqlConnection, zones: Vec<Zone>) -> Result<ZoneLoadReport> {
-    conn.transaction(|conn| {
+    crate::db::lock_retry::transaction(conn, |conn| {
         let existing: Vec<Zone> = zone::table.select(Zone::as_select()).load(conn)?;
         let by_uuid: BTreeMap<&str, &Zone> =
             existing.iter().map(|z| (z.uuid.as_str(), z)).collect();
@@ -30,7 +30,7 @@ pub fn load_zone_tree(conn: &mut MysqlConnection, zones: Vec<Zone>) -> Result<Zo
         let mut report = ZoneLoadReport::default();
         let mut to_insert = Vec::new();
         let mut to_update = Vec::new();
-        for new in zones {
+        for new in zones.iter().cloned() {
             match (by_uuid.get(new.uuid.as_str()), by_id.get(&new.id)) {
                 (Some(old), _) if old.id != new.id => {
                     return Err(conflict(format!(

@@ -851,6 +851,27 @@ fn the_club_tags_walk_syncs_the_current_season_only() {
 }
 
 #[test]
+fn the_club_tags_job_takes_one_batch_per_iteration_in_loop_mode() {
+    let n = walk_scenario();
+    // One iteration, then the next would start after --loop-for.
+    n.c.run(
+        &[
+            "fetch",
+            "--jobs",
+            "club-tags",
+            "--loop-for",
+            "1",
+            "--deadline",
+            "5",
+        ],
+        &[("ENABLE_OAUTH", "False")],
+    )
+    .assert_ok();
+    assert_eq!(n.c.api.fake.count(TAGS), 1);
+    assert_eq!(tagged(&mut n.conn()), 50);
+}
+
+#[test]
 fn a_failed_club_tags_batch_keeps_the_walk_where_it_was() {
     let n = walk_scenario();
     let mut conn = n.conn();

@@ -5,6 +5,7 @@
 use crate::common::{Run, TestDb, TEST_TZ};
 use crate::fake_nadeo::Scenario;
 use crate::nadeo_harness::Harness;
+use crate::relay::Relay;
 use diesel::MysqlConnection;
 use std::path::PathBuf;
 use std::process::Command;
@@ -36,6 +37,14 @@ impl Collector {
 
     pub fn conn(&self) -> MysqlConnection {
         self.db.conn()
+    }
+
+    /// The database's URL through `relay` instead of straight to the server.
+    pub fn url_via(&self, relay: &Relay) -> String {
+        let mut url = url::Url::parse(&self.db.url()).unwrap();
+        url.set_host(Some(&relay.addr.ip().to_string())).unwrap();
+        url.set_port(Some(relay.addr.port())).unwrap();
+        url.to_string()
     }
 
     pub fn cache_dir(&self) -> PathBuf {

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -125,6 +125,8 @@ struct State {
     /// One-off answers served before the route's own (see `interject`).
     interjections: HashMap<(String, String), VecDeque<Reply>>,
     prefix_routes: Vec<(String, String, Handler)>,
+    /// Paths (prefixes) whose requests wait while their flag is set.
+    holds: Vec<(String, Arc<AtomicBool>)>,
     requests: Vec<Recorded>,
 }
 
@@ -220,6 +222,20 @@ impl FakeApi {
         ));
     }
 
+    /// Requests whose path starts with `prefix` are held (recorded, then
+    /// left waiting, at most a minute) until the flag returned is cleared;
+    /// then they are answered as usual. A request held while its client is
+    /// killed or gives up is simply dropped.
+    pub fn hold(&self, prefix: &str) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(true));
+        self.state
+            .lock()
+            .unwrap()
+            .holds
+            .push((prefix.into(), flag.clone()));
+        flag
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.lock().unwrap().requests.clone()
     }
@@ -275,9 +291,22 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         body,
         at: Instant::now(),
     };
-    let reply = {
+    let holds: Vec<Arc<AtomicBool>> = {
         let mut state = state.lock().unwrap();
         state.requests.push(recorded.clone());
+        state
+            .holds
+            .iter()
+            .filter(|(prefix, _)| recorded.path.starts_with(prefix.as_str()))
+            .map(|(_, flag)| flag.clone())
+            .collect()
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while holds.iter().any(|flag| flag.load(Ordering::SeqCst)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let reply = {
+        let mut state = state.lock().unwrap();
         let key = (recorded.method.clone(), recorded.path.clone());
         let interjected = state
             .interjections

@@ -2,12 +2,15 @@
 //! server, each test in a database of its own.
 
 mod cli;
+mod collect_crash;
 mod collect_elo;
 mod collect_geo;
+mod collect_locks;
 mod collect_maps;
 mod collect_matches;
 mod collect_names;
 mod collect_ranks;
+mod collect_scenario;
 mod collector;
 mod common;
 mod create_season;
@@ -25,6 +28,7 @@ mod nadeo_harness;
 mod nadeo_logging;
 mod nadeo_server_numbers;
 mod nadeo_tokens;
+mod pipeline;
 mod reference_db;
 mod reference_schema;
 mod relay;
