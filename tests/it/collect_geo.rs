@@ -1,7 +1,9 @@
 //! The `zones-sync`, `zones`, `countries` and `regions` jobs
 //! (collection.md §2.6–§2.8; fixtures scenario step 5).
 
+use crate::collector::stored;
 use crate::collector::Collector;
+use crate::collector::FIXTURE_PLAYERS;
 use crate::common::{count, scalar_string, strings};
 use crate::fake_nadeo::{Recorded, Reply};
 use diesel::connection::SimpleConnection;
@@ -16,24 +18,13 @@ const ZONE_LIST_PATH: &str = "/core/zones";
 
 /// The fixtures' players (dashed) and the zones `core/account_zones.json`
 /// gives them: Ain, France, Europe, Aachen, a zone no table has; p6 absent.
-const P: [&str; 6] = [
-    "387daf87-6d15-44d1-a59f-d59eb4873516",
-    "d9a8e973-3231-4e8b-8ed3-46810afe263e",
-    "9dceb5c6-7268-4768-947d-7d51a4525280",
-    "84078894-bae1-4399-b869-7b42a5240f02",
-    "217e8d68-4d83-4295-bb4b-3b6c2922caf3",
-    "5caf0042-0e73-4766-bbcc-a1c16cb4afd7",
-];
+const P: [&str; 6] = FIXTURE_PLAYERS;
 const AIN: &str = "301f64f2-7e13-11e8-8060-e284abfd2bc4";
 const FRANCE: &str = "301f6188-7e13-11e8-8060-e284abfd2bc4";
 const EUROPE: &str = "301e2106-7e13-11e8-8060-e284abfd2bc4";
 const AACHEN: &str = "30200df4-7e13-11e8-8060-e284abfd2bc4";
 const NOWHERE: &str = "ffffffff-ffff-4fff-bfff-ffffffffffff";
 const WORLD: &str = "301e1b69-7e13-11e8-8060-e284abfd2bc4";
-
-fn stored(dashed: &str) -> String {
-    dashed.replace('-', "")
-}
 
 /// New players (the walker's defaults), by stored uuid.
 fn add_players(conn: &mut MysqlConnection, uuids: &[String]) {

@@ -2,7 +2,10 @@
 //! the reference's [TEST] cases, the fixtures scenario's steps 1 and 2 and
 //! its bugged-match variant, faults of every kind, reruns and a killed run.
 
+use crate::collector::stored;
 use crate::collector::Collector;
+use crate::collector::FIXTURE_PLAYERS;
+use crate::collector::SENTINEL;
 use crate::common::{count, scalar_string, strings};
 use crate::fake_nadeo::Reply;
 use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
@@ -15,14 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The fixtures' six accounts (fixtures/README.md), p1 to p6.
-const P: [&str; 6] = [
-    "387daf87-6d15-44d1-a59f-d59eb4873516",
-    "d9a8e973-3231-4e8b-8ed3-46810afe263e",
-    "9dceb5c6-7268-4768-947d-7d51a4525280",
-    "84078894-bae1-4399-b869-7b42a5240f02",
-    "217e8d68-4d83-4295-bb4b-3b6c2922caf3",
-    "5caf0042-0e73-4766-bbcc-a1c16cb4afd7",
-];
+const P: [&str; 6] = FIXTURE_PLAYERS;
 /// Two more accounts, for matches with other players.
 const Q: [&str; 4] = [
     "0a000000-0000-4000-8000-000000000001",
@@ -30,14 +26,9 @@ const Q: [&str; 4] = [
     "0a000000-0000-4000-8000-000000000003",
     "0a000000-0000-4000-8000-000000000004",
 ];
-const SENTINEL: &str = "1970-01-01 01:00:00";
 /// The fixtures' startDate: 2026-01-01T10:00:00Z, 11:00 in Paris.
 const FIXTURE_START: i64 = 1_767_261_600;
 const MATCHES: &str = "/meet/api/matches/";
-
-fn stored(dashed: &str) -> String {
-    dashed.replace('-', "")
-}
 
 /// E4 in the fixtures' shape.
 fn match_body(id: i64, name: &str, start: Value, status: &str, map: &str) -> Value {

@@ -4,7 +4,10 @@
 //! `fetch` (tags only, when ENABLE_OAUTH is not True, walking players in
 //! uuid order without stamping them).
 
+use crate::collector::stored;
 use crate::collector::Collector;
+use crate::collector::FIXTURE_PLAYERS;
+use crate::collector::SENTINEL;
 use crate::common::{count, scalar_string, strings, Run};
 use crate::fake_nadeo::Reply;
 use chrono::NaiveDateTime;
@@ -16,21 +19,9 @@ use std::time::Duration;
 
 const NAMES: &str = "/oauth/api/display-names";
 const TAGS: &str = "/core/accounts/clubTags/";
-const SENTINEL: &str = "1970-01-01 01:00:00";
 
 /// The fixture scenario's six accounts, p1 to p6.
-const P: [&str; 6] = [
-    "387daf87-6d15-44d1-a59f-d59eb4873516",
-    "d9a8e973-3231-4e8b-8ed3-46810afe263e",
-    "9dceb5c6-7268-4768-947d-7d51a4525280",
-    "84078894-bae1-4399-b869-7b42a5240f02",
-    "217e8d68-4d83-4295-bb4b-3b6c2922caf3",
-    "5caf0042-0e73-4766-bbcc-a1c16cb4afd7",
-];
-
-fn stored(dashed: &str) -> String {
-    dashed.replace('-', "")
-}
+const P: [&str; 6] = FIXTURE_PLAYERS;
 
 fn dashed(stored: &str) -> String {
     format!(

@@ -2,7 +2,10 @@
 //! points after the match, compare-and-set, API faults; and steps 3 and 4 of
 //! the fixtures' scenario. Players and games are seeded with SQL.
 
+pub use crate::collector::stored;
 use crate::collector::Collector;
+pub use crate::collector::FIXTURE_PLAYERS;
+pub use crate::collector::SENTINEL;
 use crate::common::{count, scalar_string, strings};
 use crate::fake_nadeo::{Reply, PLAYERS};
 use chrono::{Duration, NaiveDateTime};
@@ -13,17 +16,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub const RANKS_PATH: &str = "/meet/api/matchmaking/5/leaderboard/players";
-pub const SENTINEL: &str = "1970-01-01 01:00:00";
-
-/// The fixtures' six account ids (p1…p6).
-pub const FIXTURE_PLAYERS: [&str; 6] = [
-    "387daf87-6d15-44d1-a59f-d59eb4873516",
-    "d9a8e973-3231-4e8b-8ed3-46810afe263e",
-    "9dceb5c6-7268-4768-947d-7d51a4525280",
-    "84078894-bae1-4399-b869-7b42a5240f02",
-    "217e8d68-4d83-4295-bb4b-3b6c2922caf3",
-    "5caf0042-0e73-4766-bbcc-a1c16cb4afd7",
-];
 
 /// Now in the tests' zone, to the second.
 pub fn now() -> NaiveDateTime {
@@ -45,10 +37,6 @@ pub fn hours_ago(hours: i64) -> String {
 
 pub fn minutes_ago(minutes: i64) -> String {
     fmt(now() - Duration::minutes(minutes))
-}
-
-pub fn stored(dashed: &str) -> String {
-    dashed.replace('-', "")
 }
 
 /// Rows seeded the way the reference's writers leave them.

@@ -19,6 +19,7 @@
 //!   `live/map_info_not_found.json`): the map stays unnamed, and each run
 //!   counts that error (exit code 6, "errors in maps (1)").
 
+use crate::collector::stored;
 use crate::collector::Collector;
 use crate::common::{strings, Run};
 use crate::fake_nadeo::{unix_now, Reply, Scenario};
@@ -42,10 +43,6 @@ const RANKS: [(i64, i64); 5] = [
 const NAMES_OF_P1_TO_P4: [&str; 4] = ["Blizzard_TM", "Ärger", "Kappa⚡", "player_4"];
 const TAGS_OF_P1_TO_P3: [&str; 3] = ["$F05TSH", "⚡GG", ""];
 const FIXTURE_START: i64 = 1_767_261_600;
-
-fn stored(dashed: &str) -> String {
-    dashed.replace('-', "")
-}
 
 /// Epoch seconds as the stored local time (Europe/Paris).
 fn local(epoch: i64) -> NaiveDateTime {

@@ -11,6 +11,24 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+/// The fixtures' six accounts (fixtures/README.md), p1 to p6, dashed.
+pub const FIXTURE_PLAYERS: [&str; 6] = [
+    "387daf87-6d15-44d1-a59f-d59eb4873516",
+    "d9a8e973-3231-4e8b-8ed3-46810afe263e",
+    "9dceb5c6-7268-4768-947d-7d51a4525280",
+    "84078894-bae1-4399-b869-7b42a5240f02",
+    "217e8d68-4d83-4295-bb4b-3b6c2922caf3",
+    "5caf0042-0e73-4766-bbcc-a1c16cb4afd7",
+];
+
+/// The reference's "never" under Europe/Paris.
+pub const SENTINEL: &str = "1970-01-01 01:00:00";
+
+/// An account id as the database stores it.
+pub fn stored(dashed: &str) -> String {
+    dashed.replace('-', "")
+}
+
 pub struct Collector {
     pub db: TestDb,
     pub api: Harness,

@@ -3,13 +3,12 @@
 //! go of a killed run, and runs repeated until they change nothing.
 
 use crate::collector::Collector;
+pub use crate::collector::SENTINEL;
 use crate::common::{count, strings, Run};
 use diesel::MysqlConnection;
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-pub const SENTINEL: &str = "1970-01-01 01:00:00";
 
 /// Zones of the shipped tree, dashed as the API gives them: Ain (7, in
 /// France, region Auvergne-Rhône-Alpes), France (185), Europe (176: its
