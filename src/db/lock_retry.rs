@@ -31,15 +31,28 @@ pub fn transaction<T>(
     conn: &mut MysqlConnection,
     mut work: impl FnMut(&mut MysqlConnection) -> Result<T, DieselError>,
 ) -> Result<T, DieselError> {
+    retried(conn, |conn| conn.transaction(&mut work))
+}
+
+/// Runs a single statement (atomic by itself, no transaction needed), again
+/// when it fails on a lock conflict, at most [`MAX_RETRIES`] more times.
+pub fn statement<T>(
+    conn: &mut MysqlConnection,
+    work: impl FnMut(&mut MysqlConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
+    retried(conn, work)
+}
+
+fn retried<T>(
+    conn: &mut MysqlConnection,
+    mut attempt: impl FnMut(&mut MysqlConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
     let mut retries = 0;
     loop {
-        match conn.transaction(&mut work) {
+        match attempt(conn) {
             Err(e) if is_lock_conflict(&e) && retries < MAX_RETRIES => {
                 retries += 1;
-                log::warn!(
-                    "database lock conflict ({e}); retrying the transaction \
-                     ({retries}/{MAX_RETRIES})"
-                );
+                log::warn!("database lock conflict ({e}); retrying ({retries}/{MAX_RETRIES})");
                 std::thread::sleep(RETRY_PAUSE);
             }
             other => return other,
