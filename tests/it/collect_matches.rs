@@ -1635,6 +1635,40 @@ fn finishing_gives_players_the_api_does_not_list_the_absent_result() {
 }
 
 #[test]
+fn a_statement_that_loses_a_lock_is_retried() {
+    let c = Collector::new(false);
+    let mut conn = c.conn();
+    conn.batch_execute(
+        "INSERT INTO collector_state (job, created_at) VALUES ('matches', '2026-01-01 00:00:00');
+         SET SESSION innodb_lock_wait_timeout = 1",
+    )
+    .unwrap();
+    let mut holder = c.conn();
+    holder
+        .batch_execute(
+            "START TRANSACTION; SELECT * FROM collector_state WHERE job = 'matches' FOR UPDATE",
+        )
+        .unwrap();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let releaser = {
+        let attempts = attempts.clone();
+        std::thread::spawn(move || {
+            wait_for("a second attempt", || attempts.load(Ordering::SeqCst) >= 2);
+            holder.batch_execute("ROLLBACK").unwrap();
+        })
+    };
+    let counted = attempts.clone();
+    lock_retry::statement(&mut conn, |conn| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        collector_state::set_cursor(conn, "matches", 5, 1)
+    })
+    .unwrap();
+    releaser.join().unwrap();
+    assert!(attempts.load(Ordering::SeqCst) >= 2);
+    assert_eq!(walker_state(&mut conn), "5|1");
+}
+
+#[test]
 fn a_transaction_that_loses_a_lock_is_retried_at_most_three_times() {
     let c = Collector::new(false);
     let mut conn = c.conn();
