@@ -32,6 +32,7 @@ use crate::nadeo::meet::NadeoMatch;
 use crate::time::LocalZone;
 use anyhow::{anyhow, bail};
 use chrono::{Datelike, NaiveDateTime};
+use std::collections::HashSet;
 
 /// The reference's MAX_RETRIES: an id is skipped at the start of the poll
 /// that finds more failed polls than this.
@@ -78,6 +79,9 @@ pub struct Matches {
     /// What is left of the run's id budget.
     ids_left: u32,
     start_id: Option<i64>,
+    /// Maps of the games this run recorded: their rows exist (maps are
+    /// never deleted), so their INSERT IGNORE is not sent again.
+    known_maps: HashSet<String>,
 }
 
 impl Matches {
@@ -89,6 +93,7 @@ impl Matches {
             ),
             ids_left: flags.matches_max_ids,
             start_id: flags.start_id,
+            known_maps: HashSet::new(),
         }
     }
 }
@@ -212,7 +217,7 @@ impl Matches {
                 return Ok(End::Failed);
             };
             self.ids_left -= 1;
-            match attempt(ctx, id) {
+            match attempt(ctx, id, &mut self.known_maps) {
                 Ok(Attempt::Missing) => return Ok(End::Missing),
                 Ok(Attempt::Recorded | Attempt::NotRanked) => {
                     walk.cursor += 1;
@@ -239,7 +244,11 @@ impl Matches {
 
 /// One id: asks the API (E4, then E5 for an official match), then records
 /// the match and moves the cursor past it in one transaction.
-fn attempt(ctx: &mut Context, id: i32) -> anyhow::Result<Attempt> {
+fn attempt(
+    ctx: &mut Context,
+    id: i32,
+    known_maps: &mut HashSet<String>,
+) -> anyhow::Result<Attempt> {
     let Some(found) = ctx.api.get_match(i64::from(id))? else {
         return Ok(Attempt::Missing);
     };
@@ -262,6 +271,7 @@ fn attempt(ctx: &mut Context, id: i32) -> anyhow::Result<Attempt> {
     let new = game::NewMatch {
         id,
         map_uid,
+        map_known: known_maps.contains(map_uid),
         time,
         players: &players,
         sentinel: ctx.zone.sentinel(),
@@ -271,6 +281,7 @@ fn attempt(ctx: &mut Context, id: i32) -> anyhow::Result<Attempt> {
         game::record_new_match(conn, &new)?;
         collector_state::set_cursor(conn, key, i64::from(id) + 1, 0)
     })?;
+    known_maps.insert(map_uid.to_string());
     log::info!(
         "matches: recorded match {id} ({}, {} players)",
         found.name,

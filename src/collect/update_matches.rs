@@ -3,12 +3,12 @@
 //! `--update-matches-min-age` (those of the last 24 h first, then older
 //! ones; by id within each) is asked about (E4); a
 //! completed one gets its teams (E6): when rounds were played, its results
-//! (E5) are written in one transaction (game finished with its rounds, each
+//! (E5) are written by one statement (game finished with its rounds, each
 //! participation's mvp, win, position and score, its players queued for a
 //! points refresh); when none were (the server never started), the game and
 //! its participations are deleted in one transaction and its players'
 //! `last_match_id` goes back to their newest other game (§2.2 [REC]). The
-//! API is called before the transaction opens; any failure leaves the game
+//! API is called before anything is written; any failure leaves the game
 //! unfinished, to be tried again on the next pass.
 
 use crate::collect::runner::is_connection_lost;
@@ -17,7 +17,7 @@ use crate::db::game::{self, PlayerResult};
 use crate::db::lock_retry;
 use crate::nadeo::meet::{Participant, Team};
 use anyhow::{anyhow, bail};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The reference's age before a game is first asked about (4 min).
 pub const DEFAULT_MIN_AGE_SECS: i64 = 240;
@@ -104,7 +104,7 @@ impl Job for UpdateMatches {
 }
 
 /// One game: E4; if completed, E6 and (rounds played) E5; then one
-/// transaction.
+/// statement (or, for a bugged game, one transaction).
 fn update(ctx: &mut Context, id: i32) -> anyhow::Result<Outcome> {
     let Some(found) = ctx.api.get_match(i64::from(id))? else {
         log::warn!("update-matches: match {id} is unknown to the API; it stays unfinished");
@@ -123,8 +123,9 @@ fn update(ctx: &mut Context, id: i32) -> anyhow::Result<Outcome> {
     let participants = ctx.api.match_participants(i64::from(id))?;
     let results = Results::new(&teams, &participants)?;
     let sentinel = ctx.zone.sentinel();
-    lock_retry::transaction(ctx.conn, |conn| {
-        game::finish(conn, id, rounds, &|player| results.of(player), sentinel)
+    let listed = results.listed();
+    lock_retry::statement(ctx.conn, |conn| {
+        game::finish(conn, id, rounds, &listed, results.absent(), sentinel)
     })?;
     Ok(Outcome::Finished)
 }
@@ -152,13 +153,13 @@ struct Results {
     /// team position → whether it won (rank 1); the last team listed wins a
     /// repeated position.
     winners: HashMap<i64, bool>,
-    by_player: HashMap<String, PlayerResult>,
+    by_player: BTreeMap<String, PlayerResult>,
 }
 
 impl Results {
     fn new(teams: &[Team], participants: &[Participant]) -> anyhow::Result<Results> {
         let winners: HashMap<i64, bool> = teams.iter().map(|t| (t.position, t.rank == 1)).collect();
-        let mut by_player = HashMap::new();
+        let mut by_player = BTreeMap::new();
         for p in participants {
             let position = p
                 .position
@@ -186,16 +187,32 @@ impl Results {
         Ok(Results { winners, by_player })
     }
 
+    /// Each listed player's result, by uuid.
+    fn listed(&self) -> Vec<(&str, PlayerResult)> {
+        self.by_player
+            .iter()
+            .map(|(player, result)| (player.as_str(), *result))
+            .collect()
+    }
+
     /// A player the API does not list: no mvp (the reference's NULL breaks
     /// its own update, §2.2 [REC]), the first team's result, no position nor
     /// score.
-    fn of(&self, player: &str) -> PlayerResult {
-        self.by_player.get(player).copied().unwrap_or(PlayerResult {
+    fn absent(&self) -> PlayerResult {
+        PlayerResult {
             is_mvp: false,
             is_win: is_win(&self.winners, Some(0)),
             position: None,
             points: None,
-        })
+        }
+    }
+
+    #[cfg(test)]
+    fn of(&self, player: &str) -> PlayerResult {
+        self.by_player
+            .get(player)
+            .copied()
+            .unwrap_or_else(|| self.absent())
     }
 }
 

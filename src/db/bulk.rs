@@ -5,11 +5,15 @@
 //! `CASE` rather than a derived table of bound rows: a bound string compared
 //! with a column takes the column's collation, where a derived table's column
 //! would clash with it.
+//!
+//! A statement run for every unit of work (a match) can stay prepared on the
+//! connection ([`Statement::execute_prepared`]): the server then parses it
+//! once per shape and run, not once per unit.
 
 use chrono::NaiveDateTime;
 use diesel::mysql::Mysql;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Datetime, Nullable, Text};
+use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId, SqlQuery};
+use diesel::sql_types::{BigInt, Datetime, Nullable, Text, Untyped};
 use diesel::{MysqlConnection, QueryResult, QueryableByName, RunQueryDsl};
 
 /// A value to bind.
@@ -37,6 +41,12 @@ impl From<i32> for Bind {
 impl From<Option<i32>> for Bind {
     fn from(v: Option<i32>) -> Bind {
         Bind::NullableInt(v.map(i64::from))
+    }
+}
+
+impl From<bool> for Bind {
+    fn from(v: bool) -> Bind {
+        Bind::Int(i64::from(v))
     }
 }
 
@@ -75,14 +85,22 @@ impl From<NaiveDateTime> for Bind {
 pub struct Statement {
     sql: String,
     binds: Vec<Bind>,
+    /// Where each placeholder is in `sql`, in the order of `binds`.
+    placeholders: Vec<usize>,
 }
 
 impl Statement {
     pub fn new(sql: &str) -> Statement {
         Statement {
             sql: sql.to_string(),
-            binds: Vec::new(),
+            ..Statement::default()
         }
+    }
+
+    /// SQL whose `?` placeholders (none inside quotes) take `values`, in
+    /// order.
+    pub fn bound(sql: &str, values: impl IntoIterator<Item = Bind>) -> Statement {
+        Statement::default().push_bound(sql, values)
     }
 
     /// Appends text.
@@ -91,11 +109,27 @@ impl Statement {
         self
     }
 
+    /// Appends text whose `?` placeholders (none inside quotes) take
+    /// `values`, in order.
+    pub fn push_bound(mut self, text: &str, values: impl IntoIterator<Item = Bind>) -> Statement {
+        let start = self.sql.len();
+        self.placeholders
+            .extend(text.match_indices('?').map(|(i, _)| start + i));
+        self.sql.push_str(text);
+        self.binds.extend(values);
+        self
+    }
+
     /// Appends one placeholder.
     pub fn value(mut self, value: impl Into<Bind>) -> Statement {
-        self.sql.push('?');
-        self.binds.push(value.into());
+        self.placeholder(value.into());
         self
+    }
+
+    fn placeholder(&mut self, value: Bind) {
+        self.placeholders.push(self.sql.len());
+        self.sql.push('?');
+        self.binds.push(value);
     }
 
     /// Appends `(?, ?, …)`, one placeholder per value. An empty list is a
@@ -106,8 +140,7 @@ impl Statement {
             if i > 0 {
                 self.sql.push_str(", ");
             }
-            self.sql.push('?');
-            self.binds.push(v.into());
+            self.placeholder(v.into());
         }
         self.sql.push(')');
         self
@@ -122,12 +155,31 @@ impl Statement {
         self.sql.push_str("CASE ");
         self.sql.push_str(key);
         for (k, v) in pairs {
-            self.sql.push_str(" WHEN ? THEN ?");
-            self.binds.push(k.into());
-            self.binds.push(v.into());
+            self.sql.push_str(" WHEN ");
+            self.placeholder(k.into());
+            self.sql.push_str(" THEN ");
+            self.placeholder(v.into());
         }
         self.sql.push_str(" END");
         self
+    }
+
+    /// Appends `CASE <key> WHEN ? THEN ? … ELSE ? END`: the value of each
+    /// key, `default` for any other (just `?`, the default, without keys).
+    pub fn case_else<K: Into<Bind>, V: Into<Bind>>(
+        mut self,
+        key: &str,
+        pairs: impl IntoIterator<Item = (K, V)>,
+        default: impl Into<Bind>,
+    ) -> Statement {
+        let mut pairs = pairs.into_iter().peekable();
+        if pairs.peek().is_none() {
+            return self.value(default);
+        }
+        self = self.case(key, pairs);
+        self.sql.truncate(self.sql.len() - " END".len());
+        self.sql.push_str(" ELSE ");
+        self.value(default).push(" END")
     }
 
     pub fn sql(&self) -> &str {
@@ -153,6 +205,23 @@ impl Statement {
         self.query().execute(conn)
     }
 
+    /// Runs it as a statement the connection keeps prepared for the rest of
+    /// its life, keyed by its text: for a statement run once per unit of work
+    /// whose text takes only a few shapes (one per batch size, say), never
+    /// for text that varies without bound.
+    pub fn execute_prepared(self, conn: &mut MysqlConnection) -> QueryResult<usize> {
+        Prepared(self).execute(conn)
+    }
+
+    /// Runs a query as [`Statement::execute_prepared`] does, and reads its
+    /// rows.
+    pub fn load_prepared<U: QueryableByName<Mysql> + 'static>(
+        self,
+        conn: &mut MysqlConnection,
+    ) -> QueryResult<Vec<U>> {
+        Prepared(self).load(conn)
+    }
+
     /// Runs a query and reads its rows.
     pub fn load<U: QueryableByName<Mysql> + 'static>(
         self,
@@ -161,6 +230,46 @@ impl Statement {
         self.query().load(conn)
     }
 }
+
+/// A [`Statement`] that Diesel may cache: it never calls
+/// `unsafe_to_cache_prepared`, and without a static query id Diesel keys
+/// the cache by the SQL text and the bind types.
+struct Prepared(Statement);
+
+impl QueryId for Prepared {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Mysql> for Prepared {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+        let Statement {
+            sql,
+            binds,
+            placeholders,
+        } = &self.0;
+        let mut from = 0;
+        for (at, bind) in placeholders.iter().zip(binds) {
+            out.push_sql(&sql[from..*at]);
+            match bind {
+                Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::NullableInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::NullableText(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Bind::Datetime(v) => out.push_bind_param::<Datetime, _>(v)?,
+            }
+            from = at + 1;
+        }
+        out.push_sql(&sql[from..]);
+        Ok(())
+    }
+}
+
+impl Query for Prepared {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<MysqlConnection> for Prepared {}
 
 #[cfg(test)]
 mod tests {
@@ -190,5 +299,40 @@ mod tests {
                 Bind::from("y")
             ]
         );
+        assert_placeholders_found(&s);
+    }
+
+    /// Each recorded placeholder is a `?` of the text, one per value.
+    fn assert_placeholders_found(s: &Statement) {
+        let marks: Vec<usize> = s.sql.match_indices('?').map(|(i, _)| i).collect();
+        assert_eq!(s.placeholders, marks);
+        assert_eq!(s.binds.len(), marks.len());
+    }
+
+    #[test]
+    fn bound_text_takes_its_values_in_order() {
+        let s = Statement::new("INSERT INTO t VALUES ")
+            .push_bound("(?, 'x', ?)", [Bind::Int(1), Bind::from("a")])
+            .push(", ")
+            .push_bound("(?, 'x', ?)", [Bind::Int(2), Bind::from("b")]);
+        assert_eq!(s.sql(), "INSERT INTO t VALUES (?, 'x', ?), (?, 'x', ?)");
+        assert_eq!(
+            s.binds,
+            [Bind::Int(1), Bind::from("a"), Bind::Int(2), Bind::from("b")]
+        );
+        assert_placeholders_found(&s);
+    }
+
+    #[test]
+    fn case_else_gives_the_default_to_other_keys() {
+        let s = Statement::new("SET a = ").case_else("k", [("x", true)], false);
+        assert_eq!(s.sql(), "SET a = CASE k WHEN ? THEN ? ELSE ? END");
+        assert_eq!(s.binds, [Bind::from("x"), Bind::Int(1), Bind::Int(0)]);
+        assert_placeholders_found(&s);
+        let none: [(&str, i64); 0] = [];
+        let s = Statement::new("SET a = ").case_else("k", none, Bind::NullableInt(None));
+        assert_eq!(s.sql(), "SET a = ?");
+        assert_eq!(s.binds, [Bind::NullableInt(None)]);
+        assert_placeholders_found(&s);
     }
 }

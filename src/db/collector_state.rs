@@ -2,6 +2,7 @@
 //! it keeps between runs and how its runs fare (for the health file and the
 //! watchdog). Each function writes only the columns it names.
 
+use crate::db::bulk::{Bind, Statement};
 use crate::db::schema::collector_state;
 use crate::error::Result;
 use chrono::NaiveDateTime;
@@ -115,20 +116,24 @@ pub fn set_walk(
     Ok(())
 }
 
+/// A job's integer cursor and counter.
+pub const SET_CURSOR_SQL: &str =
+    "UPDATE collector_state SET cursor_int = ?, counter = ? WHERE job = ?";
+
 /// Moves a job's integer cursor and sets its counter (the match walker: the
-/// next id and its failed polls), in the caller's transaction if any.
+/// next id and its failed polls), in the caller's transaction if any. Kept
+/// prepared: the walker moves it with every match.
 pub fn set_cursor(
     conn: &mut MysqlConnection,
     job: &str,
     cursor: i64,
     counter: i32,
 ) -> Result<(), diesel::result::Error> {
-    diesel::update(collector_state::table.find(job))
-        .set((
-            collector_state::cursor_int.eq(Some(cursor)),
-            collector_state::counter.eq(counter),
-        ))
-        .execute(conn)?;
+    Statement::bound(
+        SET_CURSOR_SQL,
+        [Bind::from(cursor), Bind::from(counter), Bind::from(job)],
+    )
+    .execute_prepared(conn)?;
     Ok(())
 }
 

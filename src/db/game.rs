@@ -1,18 +1,17 @@
 //! Queries on `game` and the rows a match brings along: its map, its players
 //! and their participations (`playergame`). Written the way the reference's
-//! match walker and match updater write them, set-based: one statement per
-//! table and match, never one per player.
+//! match walker and match updater write them, set-based: a statement per
+//! table and match at most, never one per player. The statements of every
+//! match stay prepared on the connection (`Statement::execute_prepared`).
 
-use crate::db::bulk::Statement;
+use crate::db::bulk::{Bind, Statement};
 use crate::db::schema::{game, player, playergame};
 use crate::error::Result;
 use chrono::NaiveDateTime;
 use diesel::dsl::max;
-use diesel::mysql::Mysql;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::result::QueryResult;
-use diesel::sql_types::{Bool, Integer, Nullable};
+use diesel::sql_types::Integer;
 
 /// What `min_elo`, `average_elo` and `max_elo` hold until computed.
 pub const ELO_NOT_COMPUTED: i32 = -1;
@@ -30,14 +29,44 @@ pub const INSERT_MAP_SQL: &str = "INSERT IGNORE INTO map (uid, name) VALUES (?, 
 pub const TRACKMASTER_LIMIT_SQL: &str = "SELECT points FROM player \
      WHERE `rank` <= 10 AND points >= 4000 ORDER BY `rank` DESC LIMIT 1";
 
+/// A new game: elo not computed, unfinished, no rounds; its id, map, time
+/// and trackmaster limit bound.
+pub const INSERT_GAME_SQL: &str = "INSERT INTO game (id, map_id, min_elo, average_elo, max_elo, \
+     time, is_finished, trackmaster_limit, rounds) VALUES (?, ?, -1, -1, -1, ?, 0, ?, NULL)";
+
+/// New players with the reference's defaults, one [`PLAYER_ROW_SQL`] each;
+/// an existing one only gets the last match ([`PLAYERS_CONFLICT_SQL`]).
+pub const INSERT_PLAYERS_SQL: &str = "INSERT INTO player (uuid, name, points, `rank`, \
+     last_points_update, last_match_id, last_name_update, zone_id, country_id, club_tag, \
+     region_id, points_fetch_retries) VALUES ";
+/// uuid, last_points_update (the sentinel), last_match_id, last_name_update
+/// (the sentinel).
+pub const PLAYER_ROW_SQL: &str = "(?, '', 0, 99999, ?, ?, ?, NULL, NULL, NULL, NULL, 0)";
+/// last_match_id.
+pub const PLAYERS_CONFLICT_SQL: &str = " ON DUPLICATE KEY UPDATE last_match_id = ?";
+
+/// Empty participations, one [`PARTICIPATION_ROW_SQL`] each.
+pub const INSERT_PARTICIPATIONS_SQL: &str = "INSERT INTO playergame (game_id, player_id, \
+     is_win, is_mvp, position, points, rank_after_match, points_after_match) VALUES ";
+/// game_id, player_id.
+pub const PARTICIPATION_ROW_SQL: &str = "(?, ?, 0, 0, NULL, NULL, NULL, NULL)";
+
 /// The longest map uid `map.uid` holds.
 pub const MAP_UID_MAX_CHARS: usize = 64;
+
+/// Statements whose text grows with the players of a match stay prepared
+/// on the connection up to this many players (3v3 and 2v2 matches give two
+/// shapes); larger ones, which no ranked match has, are parsed each time.
+pub const PREPARED_MAX_PLAYERS: usize = 8;
 
 /// A match as the walker records it: ids and times already checked.
 #[derive(Debug, Clone)]
 pub struct NewMatch<'a> {
     pub id: i32,
     pub map_uid: &'a str,
+    /// The map's row is known to exist (a game of this run was recorded on
+    /// it): no need to ask for it again.
+    pub map_known: bool,
     /// Local start time.
     pub time: NaiveDateTime,
     /// Participants' stored uuids, in the API's order.
@@ -60,95 +89,80 @@ pub fn max_id(conn: &mut MysqlConnection) -> Result<Option<i32>> {
 /// The trackmaster limit a new game gets: the points of the lowest-placed
 /// trackmaster, else [`NO_RANK`].
 pub fn trackmaster_limit(conn: &mut MysqlConnection) -> QueryResult<i32> {
-    Ok(diesel::sql_query(TRACKMASTER_LIMIT_SQL)
-        .get_result::<Points>(conn)
-        .optional()?
+    Ok(Statement::new(TRACKMASTER_LIMIT_SQL)
+        .load_prepared::<Points>(conn)?
+        .first()
         .map_or(NO_RANK, |p| p.points))
+}
+
+/// Runs a statement over a match's players, kept prepared when the match
+/// has no more than [`PREPARED_MAX_PLAYERS`].
+fn execute_for_players(
+    statement: Statement,
+    players: usize,
+    conn: &mut MysqlConnection,
+) -> QueryResult<usize> {
+    if players <= PREPARED_MAX_PLAYERS {
+        statement.execute_prepared(conn)
+    } else {
+        statement.execute(conn)
+    }
 }
 
 /// Records a new match, unfinished whatever the API says (only the updater
 /// finishes a game): its map unless known, the game, every participant
 /// (created with the reference's defaults and sentinels if new; in any case
 /// pointing at this game as their last match) and one empty participation
-/// each, in the API's order. Five statements; call it inside a transaction.
+/// each, in the API's order. Four statements, five with the map; call it
+/// inside a transaction.
 pub fn record_new_match(conn: &mut MysqlConnection, new: &NewMatch) -> QueryResult<()> {
-    diesel::sql_query(INSERT_MAP_SQL)
-        .bind::<diesel::sql_types::Text, _>(new.map_uid)
-        .execute(conn)?;
+    if !new.map_known {
+        Statement::bound(INSERT_MAP_SQL, [Bind::from(new.map_uid)]).execute_prepared(conn)?;
+    }
     let limit = trackmaster_limit(conn)?;
-    diesel::insert_into(game::table)
-        .values((
-            game::id.eq(new.id),
-            game::map_id.eq(new.map_uid),
-            game::min_elo.eq(ELO_NOT_COMPUTED),
-            game::average_elo.eq(ELO_NOT_COMPUTED),
-            game::max_elo.eq(ELO_NOT_COMPUTED),
-            game::time.eq(new.time),
-            game::is_finished.eq(false),
-            game::trackmaster_limit.eq(limit),
-            game::rounds.eq(None::<i32>),
-        ))
-        .execute(conn)?;
+    let game = [
+        Bind::from(new.id),
+        Bind::from(new.map_uid),
+        Bind::from(new.time),
+        Bind::from(limit),
+    ];
+    Statement::bound(INSERT_GAME_SQL, game).execute_prepared(conn)?;
     if new.players.is_empty() {
         return Ok(());
     }
-    upsert_players(conn, new)?;
-    insert_participations(conn, new)?;
+    execute_for_players(upsert_players(new), new.players.len(), conn)?;
+    execute_for_players(insert_participations(new), new.players.len(), conn)?;
     Ok(())
 }
 
 /// New players with the reference's defaults; every one (new or not) gets
 /// this game as `last_match_id`, and nothing else of an existing row changes.
-fn upsert_players(conn: &mut MysqlConnection, new: &NewMatch) -> QueryResult<usize> {
-    let rows: Vec<_> = new
-        .players
-        .iter()
-        .map(|uuid| {
-            (
-                player::uuid.eq(*uuid),
-                player::name.eq(""),
-                player::points.eq(0),
-                player::rank.eq(NO_RANK),
-                player::last_points_update.eq(new.sentinel),
-                player::last_match_id.eq(Some(new.id)),
-                player::last_name_update.eq(new.sentinel),
-                player::zone_id.eq(None::<i32>),
-                player::country_id.eq(None::<i32>),
-                player::club_tag.eq(None::<String>),
-                player::region_id.eq(None::<i32>),
-                player::points_fetch_retries.eq(0),
-            )
-        })
-        .collect();
-    diesel::insert_into(player::table)
-        .values(rows)
-        .on_conflict(diesel::dsl::DuplicatedKeys)
-        .do_update()
-        .set(player::last_match_id.eq(Some(new.id)))
-        .execute(conn)
+fn upsert_players(new: &NewMatch) -> Statement {
+    let mut statement = Statement::new(INSERT_PLAYERS_SQL);
+    for (i, uuid) in new.players.iter().enumerate() {
+        let row = [
+            Bind::from(*uuid),
+            Bind::from(new.sentinel),
+            Bind::from(new.id),
+            Bind::from(new.sentinel),
+        ];
+        statement = statement
+            .push(if i == 0 { "" } else { ", " })
+            .push_bound(PLAYER_ROW_SQL, row);
+    }
+    statement.push_bound(PLAYERS_CONFLICT_SQL, [Bind::from(new.id)])
 }
 
 /// One empty participation per participant, in the API's order.
-fn insert_participations(conn: &mut MysqlConnection, new: &NewMatch) -> QueryResult<usize> {
-    let rows: Vec<_> = new
-        .players
-        .iter()
-        .map(|uuid| {
-            (
-                playergame::game_id.eq(new.id),
-                playergame::player_id.eq(*uuid),
-                playergame::is_win.eq(false),
-                playergame::is_mvp.eq(false),
-                playergame::position.eq(None::<i32>),
-                playergame::points.eq(None::<i32>),
-                playergame::rank_after_match.eq(None::<i32>),
-                playergame::points_after_match.eq(None::<i32>),
-            )
-        })
-        .collect();
-    diesel::insert_into(playergame::table)
-        .values(rows)
-        .execute(conn)
+fn insert_participations(new: &NewMatch) -> Statement {
+    let mut statement = Statement::new(INSERT_PARTICIPATIONS_SQL);
+    for (i, uuid) in new.players.iter().enumerate() {
+        statement = statement.push(if i == 0 { "" } else { ", " }).push_bound(
+            PARTICIPATION_ROW_SQL,
+            [Bind::from(new.id), Bind::from(*uuid)],
+        );
+    }
+    statement
 }
 
 /// Unfinished games that started before `started_before`, at most `limit`:
@@ -182,57 +196,43 @@ pub struct PlayerResult {
     pub points: Option<i32>,
 }
 
-/// Results of several participations in one statement: a derived table of
-/// (id, is_mvp, is_win, position, points) rows joined on the id.
-fn update_results_sql(rows: usize) -> String {
-    let row = "SELECT ? AS id, ? AS is_mvp, ? AS is_win, ? AS position, ? AS points";
-    format!(
-        "UPDATE playergame pg JOIN ({}) r ON r.id = pg.id \
-         SET pg.is_mvp = r.is_mvp, pg.is_win = r.is_win, pg.position = r.position, \
-         pg.points = r.points",
-        vec![row; rows].join(" UNION ALL ")
-    )
-}
+/// Finishes a game (its id and rounds bound) with the participations and
+/// players it has; the `SET` clause gets each participation's result
+/// between [`FINISH_SQL`] and [`FINISH_PLAYERS_SQL`]. A game without
+/// participations joins none and only the game changes.
+pub const FINISH_SQL: &str = "UPDATE game g \
+     LEFT JOIN playergame pg ON pg.game_id = g.id \
+     LEFT JOIN player p ON p.uuid = pg.player_id \
+     SET g.is_finished = 1, g.rounds = ?";
+/// Queues the players for a points refresh (the sentinel bound), for the
+/// game whose id is bound.
+pub const FINISH_PLAYERS_SQL: &str = ", p.last_points_update = ? WHERE g.id = ?";
 
-/// Finishes a game: `is_finished = 1` and its rounds (more than 0), each of
-/// its participations (those in the database) gets the result
-/// `result_of(player uuid)` gives, and its players are queued for a points
-/// refresh (`last_points_update = sentinel`). Four statements; call it
-/// inside a transaction.
+/// Finishes a game in one statement: `is_finished = 1` and its rounds (more
+/// than 0), each of its participations (those in the database) gets the
+/// result of its player in `results`, or `absent` for a player the API did
+/// not list, and its players are queued for a points refresh
+/// (`last_points_update = sentinel`).
 pub fn finish(
     conn: &mut MysqlConnection,
     id: i32,
     rounds: i32,
-    result_of: &dyn Fn(&str) -> PlayerResult,
+    results: &[(&str, PlayerResult)],
+    absent: PlayerResult,
     sentinel: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(game::table.find(id))
-        .set((game::is_finished.eq(true), game::rounds.eq(Some(rounds))))
-        .execute(conn)?;
-    let participations: Vec<(i32, String)> = playergame::table
-        .filter(playergame::game_id.eq(id))
-        .order(playergame::id)
-        .select((playergame::id, playergame::player_id))
-        .load(conn)?;
-    if participations.is_empty() {
-        return Ok(());
-    }
-    let mut query: BoxedSqlQuery<'_, Mysql, SqlQuery> =
-        diesel::sql_query(update_results_sql(participations.len())).into_boxed();
-    for (pg_id, player_id) in &participations {
-        let result = result_of(player_id);
-        query = query
-            .bind::<Integer, _>(*pg_id)
-            .bind::<Bool, _>(result.is_mvp)
-            .bind::<Bool, _>(result.is_win)
-            .bind::<Nullable<Integer>, _>(result.position)
-            .bind::<Nullable<Integer>, _>(result.points);
-    }
-    query.execute(conn)?;
-    let players: Vec<&str> = participations.iter().map(|(_, p)| p.as_str()).collect();
-    diesel::update(player::table.filter(player::uuid.eq_any(players)))
-        .set(player::last_points_update.eq(sentinel))
-        .execute(conn)?;
+    let of = |field: fn(&PlayerResult) -> Bind| results.iter().map(move |(p, r)| (*p, field(r)));
+    let statement = Statement::bound(FINISH_SQL, [Bind::from(rounds)])
+        .push(", pg.is_mvp = ")
+        .case_else("pg.player_id", of(|r| r.is_mvp.into()), absent.is_mvp)
+        .push(", pg.is_win = ")
+        .case_else("pg.player_id", of(|r| r.is_win.into()), absent.is_win)
+        .push(", pg.position = ")
+        .case_else("pg.player_id", of(|r| r.position.into()), absent.position)
+        .push(", pg.points = ")
+        .case_else("pg.player_id", of(|r| r.points.into()), absent.points)
+        .push_bound(FINISH_PLAYERS_SQL, [Bind::from(sentinel), Bind::from(id)]);
+    execute_for_players(statement, results.len(), conn)?;
     Ok(())
 }
 
@@ -280,10 +280,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_results_statement_has_one_row_per_participation() {
-        let sql = update_results_sql(2);
-        assert_eq!(sql.matches('?').count(), 10);
-        assert_eq!(sql.matches("UNION ALL").count(), 1);
+    fn new_rows_hold_the_reference_defaults() {
+        let elo = ELO_NOT_COMPUTED;
+        assert!(INSERT_GAME_SQL.contains(&format!("{elo}, {elo}, {elo}, ?, 0, ?, NULL")));
+        assert!(PLAYER_ROW_SQL.starts_with(&format!("(?, '', 0, {NO_RANK}, ")));
+        for (sql, values) in [
+            (INSERT_GAME_SQL, 4),
+            (PLAYER_ROW_SQL, 4),
+            (PARTICIPATION_ROW_SQL, 2),
+            (PLAYERS_CONFLICT_SQL, 1),
+            (FINISH_SQL, 1),
+            (FINISH_PLAYERS_SQL, 2),
+        ] {
+            assert_eq!(sql.matches('?').count(), values, "{sql}");
+        }
     }
 
     #[test]

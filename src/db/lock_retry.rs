@@ -51,15 +51,28 @@ pub fn transaction<T, E: LockConflict>(
     conn: &mut MysqlConnection,
     mut work: impl FnMut(&mut MysqlConnection) -> Result<T, E>,
 ) -> Result<T, E> {
+    retried(conn, |conn| conn.transaction(&mut work))
+}
+
+/// Runs a single statement (atomic by itself, no transaction needed), again
+/// when it fails on a lock conflict, at most [`MAX_RETRIES`] more times.
+pub fn statement<T>(
+    conn: &mut MysqlConnection,
+    work: impl FnMut(&mut MysqlConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
+    retried(conn, work)
+}
+
+fn retried<T, E: LockConflict>(
+    conn: &mut MysqlConnection,
+    mut attempt: impl FnMut(&mut MysqlConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let mut retries = 0;
     loop {
-        match conn.transaction(&mut work) {
+        match attempt(conn) {
             Err(e) if e.is_lock_conflict() && retries < MAX_RETRIES => {
                 retries += 1;
-                log::warn!(
-                    "database lock conflict ({e}); retrying the transaction \
-                     ({retries}/{MAX_RETRIES})"
-                );
+                log::warn!("database lock conflict ({e}); retrying ({retries}/{MAX_RETRIES})");
                 std::thread::sleep(RETRY_PAUSE);
             }
             other => return other,

@@ -12,8 +12,8 @@ pub struct RateLimiter {
 }
 
 /// The spacing a rate may ask for: the configuration's bounds on
-/// MMSTATUS_MAX_RPS and MMSTATUS_OAUTH_MAX_RPS (1000/s down to 0.01/s).
-const MIN_INTERVAL: Duration = Duration::from_millis(1);
+/// MMSTATUS_MAX_RPS and MMSTATUS_OAUTH_MAX_RPS (10 000/s down to 0.01/s).
+const MIN_INTERVAL: Duration = Duration::from_micros(100);
 const MAX_INTERVAL: Duration = Duration::from_secs(100);
 
 impl RateLimiter {
@@ -76,6 +76,7 @@ mod tests {
     fn any_rate_gives_a_bounded_interval() {
         for (rate, interval) in [
             (5.0, Duration::from_millis(200)),
+            (10_000.0, MIN_INTERVAL),
             (1e300, MIN_INTERVAL),
             (1e-300, MAX_INTERVAL),
             (0.0, MAX_INTERVAL),

@@ -4,7 +4,11 @@
 use crate::nadeo::config::NadeoConfig;
 use crate::nadeo::error::{NadeoError, NadeoResult};
 use crate::nadeo::ratelimit::RateLimiter;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 /// A 429 without a usable Retry-After waits this long before its one retry.
@@ -179,14 +183,71 @@ impl Transport {
 }
 
 fn agent(config: &NadeoConfig, timeout: Duration, connect_timeout: Duration) -> Agent {
-    Agent::config_builder()
+    let config = Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .timeout_connect(Some(connect_timeout))
         .user_agent(config.user_agent.as_str())
         .max_redirects(0)
-        .build()
-        .into()
+        .build();
+    Agent::with_parts(
+        config,
+        DefaultConnector::new(),
+        RememberingResolver::default(),
+    )
+}
+
+/// How long a host's addresses are reused before it is resolved again.
+const RESOLVED_FOR: Duration = Duration::from_secs(60);
+
+type Known = HashMap<String, (Instant, ResolvedSocketAddrs)>;
+
+/// Resolves each host at most once per `resolved_for`: ureq resolves the
+/// host of every call, a pooled connection or not, and its own resolver
+/// starts a thread for each lookup when a timeout is set (ours always is).
+#[derive(Debug)]
+struct RememberingResolver<R = DefaultResolver> {
+    inner: R,
+    resolved_for: Duration,
+    known: Mutex<Known>,
+}
+
+impl Default for RememberingResolver {
+    fn default() -> Self {
+        RememberingResolver {
+            inner: DefaultResolver::default(),
+            resolved_for: RESOLVED_FOR,
+            known: Mutex::default(),
+        }
+    }
+}
+
+impl<R: Resolver> Resolver for RememberingResolver<R> {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        let fresh = |(at, _): &&(Instant, ResolvedSocketAddrs)| at.elapsed() < self.resolved_for;
+        if let Some((_, addrs)) = self.lock().get(&host).filter(fresh) {
+            return Ok(addrs.clone());
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        self.lock().insert(host, (Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
+}
+
+impl<R> RememberingResolver<R> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Total and connect timeouts of token calls: the configured ones, capped
@@ -327,6 +388,58 @@ mod tests {
         assert_eq!(
             token_timeouts(&config),
             (TOKEN_CALL_TIMEOUT, Duration::from_secs(3))
+        );
+    }
+
+    /// Counts the lookups it is asked for, and answers one address.
+    #[derive(Debug, Default)]
+    struct CountingResolver(std::sync::atomic::AtomicUsize);
+
+    impl Resolver for CountingResolver {
+        fn resolve(
+            &self,
+            _: &ureq::http::Uri,
+            _: &ureq::config::Config,
+            _: NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut addrs = self.empty();
+            addrs.push("127.0.0.1:9".parse().unwrap());
+            Ok(addrs)
+        }
+    }
+
+    fn lookups(resolved_for: Duration, uris: &[&str]) -> usize {
+        let resolver = RememberingResolver {
+            inner: CountingResolver::default(),
+            resolved_for,
+            known: Mutex::default(),
+        };
+        let config = ureq::config::Config::default();
+        for uri in uris {
+            let addrs = resolver
+                .resolve(&uri.parse().unwrap(), &config, NextTimeout::default())
+                .unwrap();
+            assert_eq!(addrs.len(), 1);
+        }
+        resolver.inner.0.into_inner()
+    }
+
+    #[test]
+    fn each_host_is_resolved_once() {
+        let calls = [
+            "https://meet.example/api/matches/1",
+            "https://meet.example/api/matches/2",
+            "https://core.example/accounts",
+            "http://meet.example/api/matches/3",
+            "https://meet.example:8443/api/matches/4",
+            "https://core.example/accounts/zones",
+        ];
+        assert_eq!(lookups(RESOLVED_FOR, &calls), 4);
+        assert_eq!(
+            lookups(Duration::ZERO, &calls),
+            6,
+            "after their time, again"
         );
     }
 

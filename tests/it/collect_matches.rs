@@ -1351,7 +1351,7 @@ fn connection_updating_state(conn: &mut MysqlConnection, name: &str) -> Option<S
         conn,
         &format!(
             "SELECT CAST(id AS CHAR) AS value FROM information_schema.processlist \
-             WHERE db = '{name}' AND info LIKE 'UPDATE `collector_state`%' \
+             WHERE db = '{name}' AND info LIKE 'UPDATE collector_state SET cursor_int%' \
              AND id <> CONNECTION_ID()"
         ),
     )
@@ -1448,20 +1448,78 @@ fn a_killed_walk_is_completed_by_the_next_run_exactly() {
 
 // --- the SQL itself ----------------------------------------------------------
 
-/// The statements a connection sends, recorded.
-fn record_statements(conn: &mut MysqlConnection) -> Arc<Mutex<Vec<String>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// What a connection sends, recorded: each statement, and each statement
+/// it prepares to keep (Diesel's statement cache).
+#[derive(Default)]
+struct Sent {
+    statements: Vec<String>,
+    prepared: Vec<String>,
+}
+
+fn record_statements(conn: &mut MysqlConnection) -> Arc<Mutex<Sent>> {
+    let seen = Arc::new(Mutex::new(Sent::default()));
     let sink = seen.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            sink.lock().unwrap().push(query.to_string());
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::StartQuery { query, .. } => {
+            sink.lock().unwrap().statements.push(query.to_string())
         }
+        InstrumentationEvent::CacheQuery { sql, .. } => {
+            sink.lock().unwrap().prepared.push(sql.to_string())
+        }
+        _ => {}
     });
     seen
 }
 
+fn take(seen: &Mutex<Sent>) -> Sent {
+    std::mem::take(&mut *seen.lock().unwrap())
+}
+
+fn record(conn: &mut MysqlConnection, id: i32, players: &[&str], map_known: bool) {
+    let sentinel = chrono::NaiveDateTime::parse_from_str(SENTINEL, "%Y-%m-%d %H:%M:%S").unwrap();
+    let new = game::NewMatch {
+        id,
+        map_uid: "FAKE_UID",
+        map_known,
+        time: sentinel,
+        players,
+        sentinel,
+    };
+    lock_retry::transaction(conn, |conn| {
+        game::record_new_match(conn, &new)?;
+        collector_state::set_cursor(conn, "matches", i64::from(id) + 1, 0)
+    })
+    .unwrap();
+}
+
+fn finish(conn: &mut MysqlConnection, id: i32, players: &[&str], absent_wins: bool) {
+    let sentinel = chrono::NaiveDateTime::parse_from_str(SENTINEL, "%Y-%m-%d %H:%M:%S").unwrap();
+    let listed: Vec<(&str, game::PlayerResult)> = players
+        .iter()
+        .map(|p| {
+            let result = game::PlayerResult {
+                is_mvp: false,
+                is_win: true,
+                position: Some(1),
+                points: Some(3),
+            };
+            (*p, result)
+        })
+        .collect();
+    let absent = game::PlayerResult {
+        is_mvp: false,
+        is_win: absent_wins,
+        position: None,
+        points: None,
+    };
+    lock_retry::statement(conn, |conn| {
+        game::finish(conn, id, 8, &listed, absent, sentinel)
+    })
+    .unwrap();
+}
+
 #[test]
-fn recording_a_match_takes_eight_statements() {
+fn recording_and_finishing_a_match_take_eight_statements_prepared_once() {
     let c = Collector::new(false);
     let mut conn = c.conn();
     conn.batch_execute(
@@ -1470,45 +1528,135 @@ fn recording_a_match_takes_eight_statements() {
     .unwrap();
     let uuids: Vec<String> = P.iter().map(|p| stored(p)).collect();
     let players: Vec<&str> = uuids.iter().map(String::as_str).collect();
-    let sentinel = chrono::NaiveDateTime::parse_from_str(SENTINEL, "%Y-%m-%d %H:%M:%S").unwrap();
-    let new = game::NewMatch {
-        id: 1,
-        map_uid: "FAKE_UID",
-        time: sentinel,
-        players: &players,
-        sentinel,
-    };
+    let mut check = c.conn();
     let seen = record_statements(&mut conn);
-    lock_retry::transaction(&mut conn, |conn| {
-        game::record_new_match(conn, &new)?;
-        collector_state::set_cursor(conn, "matches", 2, 0)
-    })
-    .unwrap();
-    let statements = seen.lock().unwrap().clone();
-    // BEGIN, map, trackmaster limit, game, players, playergames, cursor, COMMIT.
-    assert_eq!(statements.len(), 8, "{statements:#?}");
-    assert_eq!(games(&mut conn).len(), 1);
-    assert_eq!(playergames(&mut conn).len(), 6);
 
-    // Finishing takes six: BEGIN, game, participations read, their results,
-    // players, COMMIT.
-    seen.lock().unwrap().clear();
-    let result = |_: &str| game::PlayerResult {
-        is_mvp: false,
-        is_win: true,
-        position: Some(1),
-        points: Some(3),
-    };
-    lock_retry::transaction(&mut conn, |conn| {
-        game::finish(conn, 1, 8, &result, sentinel)
-    })
-    .unwrap();
-    let statements = seen.lock().unwrap().clone();
-    assert_eq!(statements.len(), 6, "{statements:#?}");
+    record(&mut conn, 1, &players, false);
+    let sent = take(&seen);
+    // BEGIN, map, trackmaster limit, game, players, playergames, cursor, COMMIT.
+    assert_eq!(sent.statements.len(), 8, "{:#?}", sent.statements);
+    assert_eq!(sent.prepared.len(), 6, "{:#?}", sent.prepared);
+    assert_eq!(games(&mut check).len(), 1);
+    assert_eq!(playergames(&mut check).len(), 6);
+
+    // The next match on a map known to exist: no map statement, nothing
+    // prepared again.
+    record(&mut conn, 2, &players, true);
+    let sent = take(&seen);
+    assert_eq!(sent.statements.len(), 7, "{:#?}", sent.statements);
+    assert!(sent.prepared.is_empty(), "{:#?}", sent.prepared);
+    assert_eq!(games(&mut check).len(), 2);
+    assert_eq!(playergames(&mut check).len(), 12);
+
+    // Finishing is one statement: game, participations and players.
+    finish(&mut conn, 1, &players, false);
+    let sent = take(&seen);
+    assert_eq!(sent.statements.len(), 1, "{:#?}", sent.statements);
     assert_eq!(
-        count(&mut conn, "SELECT COUNT(*) AS value FROM playergame WHERE position = 1 AND points = 3 AND is_win = 1"),
+        count(&mut check, "SELECT COUNT(*) AS value FROM playergame WHERE game_id = 1 AND position = 1 AND points = 3 AND is_win = 1"),
         6
     );
+    assert_eq!(
+        count(
+            &mut check,
+            "SELECT COUNT(*) AS value FROM playergame WHERE game_id = 2 AND position IS NULL"
+        ),
+        6
+    );
+    finish(&mut conn, 2, &players, false);
+    let sent = take(&seen);
+    assert_eq!(sent.statements.len(), 1, "{:#?}", sent.statements);
+    assert!(sent.prepared.is_empty(), "{:#?}", sent.prepared);
+}
+
+#[test]
+fn finishing_gives_players_the_api_does_not_list_the_absent_result() {
+    let c = Collector::new(false);
+    let mut conn = c.conn();
+    conn.batch_execute(
+        "INSERT INTO collector_state (job, created_at) VALUES ('matches', '2026-01-01 00:00:00')",
+    )
+    .unwrap();
+    let uuids: Vec<String> = P.iter().map(|p| stored(p)).collect();
+    let players: Vec<&str> = uuids.iter().map(String::as_str).collect();
+    record(&mut conn, 1, &players, false);
+    record(&mut conn, 2, &[], true);
+    c.conn()
+        .batch_execute(
+            "UPDATE player SET last_points_update = '2026-01-01 00:00:00';
+             UPDATE playergame SET is_mvp = 1",
+        )
+        .unwrap();
+
+    // Two listed players; the other four get the absent result.
+    finish(&mut conn, 1, &players[..2], true);
+    assert_eq!(
+        strings(
+            &mut conn,
+            "SELECT CONCAT_WS('|', player_id, is_mvp, is_win, IFNULL(position, 'NULL'),              IFNULL(points, 'NULL')) AS value FROM playergame ORDER BY id"
+        ),
+        players
+            .iter()
+            .enumerate()
+            .map(|(i, p)| if i < 2 {
+                format!("{p}|0|1|1|3")
+            } else {
+                format!("{p}|0|1|NULL|NULL")
+            })
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT COUNT(*) AS value FROM player WHERE last_points_update = '{SENTINEL}'"
+            )
+        ),
+        6
+    );
+    // A game without participations: only the game changes.
+    finish(&mut conn, 2, &[], false);
+    assert_eq!(
+        strings(
+            &mut conn,
+            "SELECT CONCAT_WS('|', id, is_finished, rounds) AS value FROM game ORDER BY id"
+        ),
+        ["1|1|8", "2|1|8"]
+    );
+}
+
+#[test]
+fn a_statement_that_loses_a_lock_is_retried() {
+    let c = Collector::new(false);
+    let mut conn = c.conn();
+    conn.batch_execute(
+        "INSERT INTO collector_state (job, created_at) VALUES ('matches', '2026-01-01 00:00:00');
+         SET SESSION innodb_lock_wait_timeout = 1",
+    )
+    .unwrap();
+    let mut holder = c.conn();
+    holder
+        .batch_execute(
+            "START TRANSACTION; SELECT * FROM collector_state WHERE job = 'matches' FOR UPDATE",
+        )
+        .unwrap();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let releaser = {
+        let attempts = attempts.clone();
+        std::thread::spawn(move || {
+            wait_for("a second attempt", || attempts.load(Ordering::SeqCst) >= 2);
+            holder.batch_execute("ROLLBACK").unwrap();
+        })
+    };
+    let counted = attempts.clone();
+    lock_retry::statement(&mut conn, |conn| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        collector_state::set_cursor(conn, "matches", 5, 1)
+    })
+    .unwrap();
+    releaser.join().unwrap();
+    assert!(attempts.load(Ordering::SeqCst) >= 2);
+    assert_eq!(walker_state(&mut conn), "5|1");
 }
 
 #[test]

@@ -75,6 +75,8 @@ pub struct Recorded {
     pub content_type: Option<String>,
     pub body: String,
     pub at: Instant,
+    /// The client's address: one per TCP connection it opened.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Recorded {
@@ -290,6 +292,7 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         content_type,
         body,
         at: Instant::now(),
+        peer: request.remote_addr().copied(),
     };
     let holds: Vec<Arc<AtomicBool>> = {
         let mut state = state.lock().unwrap();
@@ -336,12 +339,28 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
     if !reply.delay.is_zero() {
         std::thread::sleep(reply.delay);
     }
-    let mut response = tiny_http::Response::from_string(reply.body).with_status_code(reply.status);
+    respond(request, &reply);
+}
+
+/// Sends `reply` in one write: tiny_http's own responses go out as two TCP
+/// segments once they outgrow its 1 KiB buffer (head, then body), and with
+/// Nagle's algorithm on its sockets the body then waits for the client's
+/// delayed acknowledgement, about 40 ms, which no real API adds.
+fn respond(request: tiny_http::Request, reply: &Reply) {
+    use std::io::Write;
+    let reason = tiny_http::StatusCode(reply.status).default_reason_phrase();
+    let mut message = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
     for (name, value) in &reply.headers {
-        response
-            .add_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
+        message.push_str(&format!("{name}: {value}\r\n"));
     }
-    let _ = request.respond(response);
+    message.push_str(&format!(
+        "Content-Length: {}\r\n\r\n{}",
+        reply.body.len(),
+        reply.body
+    ));
+    let mut writer = request.into_writer();
+    let _ = writer.write_all(message.as_bytes());
+    let _ = writer.flush();
 }
 
 /// A JWT (unsigned) whose payload holds `exp` and a unique id.
@@ -768,5 +787,37 @@ impl Scenario {
             Reply::ok(&Value::Object(names))
         });
         scenario
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_keep_the_connection_and_their_headers() {
+        let fake = FakeApi::start();
+        let body = json!({"text": "x".repeat(3000)});
+        fake.on(
+            "GET",
+            "/big",
+            vec![Reply::json(429, &body).header("Retry-After", "2")],
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        for _ in 0..2 {
+            let mut response = agent.get(&format!("{}/big", fake.base)).call().unwrap();
+            assert_eq!(response.status().as_u16(), 429);
+            assert_eq!(response.headers()["retry-after"], "2");
+            assert_eq!(response.headers()["content-type"], "application/json");
+            let text = response.body_mut().read_to_string().unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), body);
+        }
+        let requests = fake.requests_to("/big");
+        assert_eq!(requests.len(), 2);
+        assert!(requests[0].peer.is_some());
+        assert_eq!(requests[0].peer, requests[1].peer, "one connection, reused");
     }
 }

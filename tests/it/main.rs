@@ -1,6 +1,7 @@
 //! Integration tests: the `mmstatus` binary against a real MariaDB/MySQL
 //! server, each test in a database of its own.
 
+mod bench_fetch;
 mod cli;
 mod collect_crash;
 mod collect_elo;
