@@ -11,4 +11,5 @@ pub mod env;
 pub mod error;
 pub mod ids;
 pub mod nadeo;
+pub mod stats;
 pub mod time;

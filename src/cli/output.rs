@@ -23,6 +23,7 @@ fn progress_line(progress: &Progress) -> String {
             "migratehistory: appended {} so the reference's own migrator agrees",
             names.join(", ")
         ),
+        Progress::DuplicatesDeleted(duplicates) => duplicates.describe(),
     }
 }
 

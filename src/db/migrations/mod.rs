@@ -16,6 +16,7 @@ mod introspect;
 mod plan;
 mod probes;
 mod reference;
+mod rollup_duplicates;
 mod state;
 
 use crate::db::lock;
@@ -27,6 +28,7 @@ use diesel::{sql_query, Connection, MysqlConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use plan::{plan, Action, Plan};
 pub use reference::Adoption;
+pub use rollup_duplicates::RollupDuplicates;
 use std::collections::BTreeSet;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -128,6 +130,8 @@ pub enum Progress<'a> {
     Recorded(&'a str),
     /// Reference migrations appended to `migratehistory`.
     HistoryAppended(&'a [&'static str]),
+    /// Duplicate rollup rows the unique key's migration deleted.
+    DuplicatesDeleted(&'a RollupDuplicates),
 }
 
 /// What [`run_pending`] did: migrations run, and migrations recorded
@@ -169,8 +173,17 @@ pub fn run_pending(
         match step.action {
             Action::Run => {
                 log::debug!("running migration {name}");
+                let version = version_of(step.migration.as_ref());
+                let duplicates = if version == probes::ROLLUP_UNIQUE_VERSION {
+                    Some(rollup_duplicates::count(conn)?)
+                } else {
+                    None
+                };
                 conn.run_migration(step.migration.as_ref())
                     .map_err(|e| Error::Migration(format!("{name}: {e}")))?;
+                if let Some(duplicates) = duplicates.filter(|d| d.extra > 0) {
+                    progress(Progress::DuplicatesDeleted(&duplicates));
+                }
                 progress(Progress::Applied(&name));
                 outcome.ran.push(name);
             }

@@ -57,6 +57,9 @@ pub enum Part {
         unique: bool,
         /// Comma-separated, in index order.
         columns: &'static str,
+        /// A statement the index needs first: the rows a unique key would
+        /// refuse, deleted.
+        prepare: Option<&'static str>,
     },
     /// Whatever its name; `name` is the one the repair gives it.
     ForeignKey {
@@ -80,7 +83,7 @@ pub enum Probe {
 
 /// Every embedded migration's probe, by Diesel version. A new migration
 /// needs a line here (a unit test checks it).
-pub const PROBES: [(&str, Probe); 7] = [
+pub const PROBES: [(&str, Probe); 8] = [
     (BASELINE_VERSION, Probe::Tables(&BASELINE_TABLES)),
     (
         "20260401000100",
@@ -106,6 +109,7 @@ pub const PROBES: [(&str, Probe); 7] = [
                 name: "player_name",
                 unique: false,
                 columns: "name",
+                prepare: None,
             },
         ]),
     ),
@@ -129,6 +133,7 @@ pub const PROBES: [(&str, Probe); 7] = [
                 name: "player_region_id",
                 unique: false,
                 columns: "region_id",
+                prepare: None,
             },
             Part::ForeignKey {
                 table: "player",
@@ -170,7 +175,27 @@ pub const PROBES: [(&str, Probe); 7] = [
         }]),
     ),
     ("20261129000100", Probe::Tables(&["collector_state"])),
+    (
+        ROLLUP_UNIQUE_VERSION,
+        Probe::Parts(&[Part::Index {
+            table: "rankstatrollup",
+            name: "rankstatrollup_period_rank_start_end",
+            unique: true,
+            columns: "period,rank,start_time,end_time",
+            prepare: Some(DELETE_DUPLICATE_ROLLUPS_SQL),
+        }]),
+    ),
 ];
+
+/// The migration adding the unique key on rankstatrollup.
+pub const ROLLUP_UNIQUE_VERSION: &str = "20261129153000";
+
+/// Deletes every rankstatrollup row whose (period, rank, start_time,
+/// end_time) a row of lower id already has: what the unique key refuses.
+pub const DELETE_DUPLICATE_ROLLUPS_SQL: &str = "DELETE `dup` FROM `rankstatrollup` `dup` \
+     JOIN `rankstatrollup` `kept` ON `kept`.`period` = `dup`.`period` \
+     AND `kept`.`rank` = `dup`.`rank` AND `kept`.`start_time` = `dup`.`start_time` \
+     AND `kept`.`end_time` = `dup`.`end_time` AND `kept`.`id` < `dup`.`id`;";
 
 pub fn probe_for(version: &str) -> Option<&'static Probe> {
     PROBES
@@ -362,6 +387,12 @@ fn check_parts(conn: &mut MysqlConnection, parts: &[Part]) -> Result<Findings> {
             if let Some(fill) = part.fill_nulls_sql(found.as_ref()) {
                 fills.push(fill);
             }
+            if let Part::Index {
+                prepare: Some(sql), ..
+            } = part
+            {
+                fills.push(sql.to_string());
+            }
             let replace = matches!(state, PartState::Wrong(_));
             fixes.push((table, part.fix_clause(found.as_ref(), replace)));
         }
@@ -396,6 +427,7 @@ fn part_state(conn: &mut MysqlConnection, part: &Part) -> Result<(PartState, Opt
             name,
             unique,
             columns,
+            ..
         } => {
             let state = match introspect::index(conn, table, name)? {
                 None => PartState::Missing,
@@ -548,6 +580,24 @@ mod tests {
         assert_eq!(
             probed, embedded,
             "one probe per migration, in version order"
+        );
+    }
+
+    #[test]
+    fn the_rollup_key_migration_deletes_duplicates_as_its_repair_does() {
+        let up = include_str!("../../../migrations/2026-11-29-153000_rankstatrollup_unique/up.sql");
+        let statement = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            statement(up).contains(&statement(DELETE_DUPLICATE_ROLLUPS_SQL)),
+            "up.sql deletes duplicates with the probe's statement"
+        );
+        let Probe::Parts([part]) = probe_for(ROLLUP_UNIQUE_VERSION).unwrap() else {
+            panic!("the rollup key migration adds one index");
+        };
+        assert_eq!(
+            part.fix_clause(None, true),
+            "DROP KEY `rankstatrollup_period_rank_start_end`, ADD UNIQUE KEY \
+             `rankstatrollup_period_rank_start_end` (`period`, `rank`, `start_time`, `end_time`)"
         );
     }
 

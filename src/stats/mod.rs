@@ -1,0 +1,3 @@
+//! The statistics of `compute-stats` (stats.md), one module per family.
+
+pub mod rollups;
