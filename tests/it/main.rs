@@ -34,3 +34,4 @@ mod reference_db;
 mod reference_schema;
 mod relay;
 mod schema_rs;
+mod stats_rollups;

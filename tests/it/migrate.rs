@@ -8,7 +8,7 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::MysqlConnection;
 
-pub const ALL_VERSIONS: [&str; 7] = [
+pub const ALL_VERSIONS: [&str; 8] = [
     "20250712105000",
     "20260401000100",
     "20260404231400",
@@ -16,9 +16,10 @@ pub const ALL_VERSIONS: [&str; 7] = [
     "20260405000200",
     "20260411172200",
     "20261129000100",
+    "20261129153000",
 ];
 
-pub const ALL_NAMES: [&str; 7] = [
+pub const ALL_NAMES: [&str; 8] = [
     "2025-07-12-105000_reference_baseline",
     "2026-04-01-000100_player_name_varchar",
     "2026-04-04-231400_player_region",
@@ -26,6 +27,7 @@ pub const ALL_NAMES: [&str; 7] = [
     "2026-04-05-000200_backfill_playerseason_club_tag",
     "2026-04-11-172200_player_points_fetch_retries",
     "2026-11-29-000100_collector_state",
+    "2026-11-29-153000_rankstatrollup_unique",
 ];
 
 /// The first six migrations stand for the reference's; the rest are

@@ -23,7 +23,7 @@ const OWN_TABLES: &[&str] = &["__diesel_schema_migrations", "collector_state"];
 /// mmstatus's own columns on the reference's tables: (table, column).
 const OWN_COLUMNS: &[(&str, &str)] = &[];
 /// mmstatus's own indexes on the reference's tables: (table, index).
-const OWN_INDEXES: &[(&str, &str)] = &[];
+const OWN_INDEXES: &[(&str, &str)] = &[("rankstatrollup", "rankstatrollup_period_rank_start_end")];
 /// mmstatus's own foreign keys on the reference's tables: (table, column).
 const OWN_FOREIGN_KEYS: &[(&str, &str)] = &[];
 
