@@ -287,7 +287,8 @@ impl Tally {
 /// What a run inserted, per kind of period.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    /// (kind, periods that gained rows, rows inserted), in the run's order.
+    /// (kind, periods that gained rows, rows inserted), in the run's order;
+    /// a backfill counts periods as rows / 13, rounded up.
     pub kinds: Vec<(PeriodKind, usize, usize)>,
 }
 

@@ -261,6 +261,12 @@ fn incremental_runs_equal_one_backfill() {
     let first_difference = rows.iter().zip(&other).find(|(a, b)| a != b);
     assert_eq!(first_difference, None, "backfill | incremental");
     assert_eq!(rows.len(), other.len());
+    let after_incremental = rollups::backfill(&mut incremental, &paris(), now).unwrap();
+    assert_eq!(
+        after_incremental.rows_inserted(),
+        0,
+        "nothing left to backfill"
+    );
     // From the hour, day, week and month before the oldest game to the last
     // complete ones: 2025-10-19 23:00 .. 2025-11-06 08:00, 10-19 .. 11-05,
     // the weeks of 10-13 .. 10-27, September and October.
