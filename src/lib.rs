@@ -3,6 +3,7 @@
 //! The binary is a thin shell over [`cli::main`]; the modules are public so
 //! the integration tests can drive the same code against a real server.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -11,4 +12,5 @@ pub mod env;
 pub mod error;
 pub mod ids;
 pub mod nadeo;
+pub mod stats;
 pub mod time;
