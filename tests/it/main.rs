@@ -34,3 +34,8 @@ mod reference_db;
 mod reference_schema;
 mod relay;
 mod schema_rs;
+mod stats_harness;
+mod stats_leaderboards;
+mod stats_maps;
+mod stats_players;
+mod stats_top100;
