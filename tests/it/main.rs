@@ -38,4 +38,5 @@ mod stats_harness;
 mod stats_leaderboards;
 mod stats_maps;
 mod stats_players;
+mod stats_run;
 mod stats_top100;
