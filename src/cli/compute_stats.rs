@@ -50,8 +50,7 @@ pub struct Opts {
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     if opts.list_stats {
-        print!("{}", statistics_list());
-        return Ok(());
+        return list_stats();
     }
     let jobs = selected_jobs(&opts.stats)?;
     let cache = crate::collect::cache_dir(&crate::env::process_var)?;
@@ -141,7 +140,13 @@ pub fn seasons_to_compute(
     Ok(chosen)
 }
 
-/// `--list-stats`: the computed statistics with their job names, then the
+/// `--list-stats`: prints the statistics.
+pub fn list_stats() -> anyhow::Result<()> {
+    print!("{}", statistics_list());
+    Ok(())
+}
+
+/// The text of `--list-stats`: the computed statistics with their job names, then the
 /// ones still to come.
 fn statistics_list() -> String {
     let mut text = String::from("Computed:\n");

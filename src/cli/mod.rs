@@ -93,6 +93,12 @@ pub fn main() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Command::ComputeStats(opts) = &cli.command {
+        if opts.list_stats {
+            // A listing needs no database, hence no configuration.
+            return compute_stats::list_stats();
+        }
+    }
     let config = Config::load(cli.global.database_url.as_deref())?;
     match cli.command {
         Command::InitDb(opts) => init_db::run(opts, &config),

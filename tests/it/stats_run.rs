@@ -132,7 +132,8 @@ fn every_computed_statistic_is_written_and_listed() {
     assert!(!s.exists("get_activity_per_hour_0_1.txt"));
     assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 9);
 
-    let list = s.run(&["compute-stats", "--list-stats"]);
+    // No database configuration needed for the listing.
+    let list = crate::common::mmstatus_with_env(&["compute-stats", "--list-stats"], &[]);
     list.assert_ok()
         .assert_stdout_contains("S01  get_clubs_leaderboard:")
         .assert_stdout_contains("Not computed yet")
@@ -242,4 +243,26 @@ fn one_run_at_a_time_per_database() {
     s.run(&["compute-stats", "--season", "1", "--strict"])
         .assert_ok();
     assert!(s.exists("get_maps_statistics_1.txt"));
+}
+
+#[test]
+fn an_empty_season_writes_empty_results() {
+    let s = StatsDb::new();
+    s.season(1, "2026-01-01 00:00:00", "2026-02-01 00:00:00");
+    s.run(&["compute-stats", "--season", "1"]).assert_ok();
+    for file in [
+        "get_clubs_leaderboard_1.txt",
+        "get_countries_leaderboard_1.txt",
+        "get_maps_statistics_1.txt",
+        "get_top_100_per_country_0_1.txt",
+        "get_players_matches_played_1.txt",
+        "get_players_matches_wins_1.txt",
+        "get_players_matches_losses_1.txt",
+        "get_players_matches_mvps_1.txt",
+    ] {
+        let mut document = s.document(file);
+        document.as_object_mut().unwrap().remove("compute_method");
+        assert_eq!(document, serde_json::json!({"results": []}), "{file}");
+    }
+    assert!(!s.exists("top_100_by_country"));
 }
