@@ -20,6 +20,8 @@ pub mod exit {
     pub const JOBS_FAILED: i32 = 6;
     /// The watchdog found the newest game older than allowed.
     pub const STALE: i32 = 7;
+    /// compute-stats finished, but some statistics failed (see the log).
+    pub const STATS_FAILED: i32 = 8;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,10 @@ pub enum Error {
     #[error("{0}")]
     Stale(String),
 
+    /// compute-stats went through; some statistics failed.
+    #[error("{0}")]
+    StatsFailed(String),
+
     /// Not a `source`: the message holds the database's own, and a chain
     /// printed with `{:#}` would say it twice.
     #[error("database error: {0}")]
@@ -90,6 +96,7 @@ impl Error {
             Error::Busy(_) => exit::BUSY,
             Error::JobsFailed(_) => exit::JOBS_FAILED,
             Error::Stale(_) => exit::STALE,
+            Error::StatsFailed(_) => exit::STATS_FAILED,
             Error::Database(_) | Error::Migration(_) | Error::Io { .. } => exit::FAILURE,
         }
     }

@@ -3,6 +3,7 @@
 //! The binary is a thin shell over [`cli::main`]; the modules are public so
 //! the integration tests can drive the same code against a real server.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod collect;
 pub mod config;

@@ -2,6 +2,7 @@
 //! dispatch from parsed arguments to a subcommand's `run`.
 
 mod collector;
+pub mod compute_stats;
 pub mod create_season;
 pub mod fetch;
 pub mod init_db;
@@ -25,6 +26,8 @@ Exit codes:
   6  fetch, resolve-names: the run went through, but some jobs recorded errors
      (see the log)
   7  fetch: the watchdog found the newest game older than allowed
+  8  compute-stats: the run went through, but some statistics failed (see the
+     log; their previous files are kept)
 
 Configuration is read from the environment and from a .env file in the current
 directory or above (variables already set win): DATABASE_URL, or the reference's
@@ -68,6 +71,7 @@ pub enum Command {
     CreateSeason(create_season::Opts),
     Fetch(fetch::Opts),
     ResolveNames(resolve_names::Opts),
+    ComputeStats(compute_stats::Opts),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -89,6 +93,12 @@ pub fn main() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Command::ComputeStats(opts) = &cli.command {
+        if opts.list_stats {
+            // A listing needs no database, hence no configuration.
+            return compute_stats::list_stats();
+        }
+    }
     let config = Config::load(cli.global.database_url.as_deref())?;
     match cli.command {
         Command::InitDb(opts) => init_db::run(opts, &config),
@@ -96,6 +106,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::CreateSeason(opts) => create_season::run(opts, &config),
         Command::Fetch(opts) => fetch::run(opts, &config),
         Command::ResolveNames(opts) => resolve_names::run(opts, &config),
+        Command::ComputeStats(opts) => compute_stats::run(opts, &config),
     }
 }
 

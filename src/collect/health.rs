@@ -9,7 +9,6 @@ use crate::collect::JobName;
 use crate::db::collector_state::JobState;
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
-use std::io::Write;
 use std::path::Path;
 
 pub const FILE_NAME: &str = "thread_health.json";
@@ -67,17 +66,7 @@ pub fn write(dir: &Path, states: &[JobState], now: NaiveDateTime) -> std::io::Re
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     let document = merge(existing, states, now);
-    let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(serde_json::to_string_pretty(&document)?.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::write(&path, serde_json::to_string_pretty(&document)?.as_bytes())
 }
 
 #[cfg(test)]

@@ -205,11 +205,16 @@ impl Environment {
                 0..=i64::from(i32::MAX),
                 DEFAULT_START_ID,
             )?,
-            cache_dir: crate::env::setting(env, "CACHE_DIR")?
-                .unwrap_or_else(|| DEFAULT_CACHE_DIR.to_string())
-                .into(),
+            cache_dir: cache_dir(env)?,
         })
     }
+}
+
+/// `CACHE_DIR` (default `cache/`): where the health file and the statistics go.
+pub fn cache_dir(env: crate::env::Lookup) -> crate::error::Result<PathBuf> {
+    Ok(crate::env::setting(env, "CACHE_DIR")?
+        .unwrap_or_else(|| DEFAULT_CACHE_DIR.to_string())
+        .into())
 }
 
 /// What one iteration of a job works with.

@@ -425,3 +425,78 @@ fn a_wrong_key_over_duplicates_is_refused_with_a_repair_that_works() {
     assert_eq!(rollup_ids(&mut conn), ["1|1", "4|1", "6|0"]);
     assert_matches_reference(&mut conn);
 }
+
+mod through_compute_stats {
+    use crate::common::count;
+    use crate::stats_harness::StatsDb;
+
+    fn paris_now_minus(hours: i64) -> String {
+        (chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .naive_local()
+            - chrono::Duration::hours(hours))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+    }
+
+    fn rows(s: &StatsDb) -> i64 {
+        count(
+            &mut s.conn(),
+            "SELECT COUNT(*) AS value FROM rankstatrollup",
+        )
+    }
+
+    #[test]
+    fn only_rollups_maintains_the_last_periods_and_backfill_the_history() {
+        let s = StatsDb::new();
+        s.map("m", "Map");
+        s.sql(&format!(
+            "INSERT INTO game (id, map_id, min_elo, average_elo, max_elo, time, is_finished, trackmaster_limit) \
+             VALUES (1, 'm', 1000, 1200, 1400, '{}', 1, 99999), (2, 'm', 1000, 1200, 1400, '{}', 1, 99999)",
+            paris_now_minus(24 * 45),
+            paris_now_minus(1)
+        ));
+        let run = s.run(&["compute-stats", "--only", "rollups"]);
+        run.assert_ok()
+            .assert_stdout_contains("rollups: hourly 1 period(s) (13 rows)");
+        assert_eq!(
+            rows(&s),
+            4 * 13,
+            "the last hour, day, week and month, every tier"
+        );
+        assert!(!s.cache().exists(), "no statistics file");
+        s.run(&["compute-stats", "--only", "rollups"])
+            .assert_ok()
+            .assert_stdout_contains("hourly 0 period(s) (0 rows)");
+        assert_eq!(rows(&s), 52, "a rerun adds nothing");
+
+        s.run(&["compute-stats", "--only", "rollups", "--backfill"])
+            .assert_ok();
+        let after = rows(&s);
+        assert!(
+            after > 45 * 24 * 13,
+            "every hour since the oldest game: {after}"
+        );
+        s.run(&["compute-stats", "--only", "rollups", "--backfill"])
+            .assert_ok();
+        assert_eq!(rows(&s), after, "a second backfill adds nothing");
+
+        s.run(&["compute-stats", "--only", "statistics", "--backfill"])
+            .assert_code(2)
+            .assert_error_line("--backfill concerns the rollups");
+        s.run(&["compute-stats", "--only", "nothing"])
+            .assert_code(2);
+    }
+
+    #[test]
+    fn only_statistics_leaves_the_rollups_alone() {
+        let s = StatsDb::new();
+        s.map("m", "Map");
+        s.game(1, "m", &paris_now_minus(1), true);
+        s.run(&["compute-stats", "--only", "statistics"])
+            .assert_ok();
+        assert_eq!(rows(&s), 0);
+        s.run(&["compute-stats"]).assert_ok();
+        assert_eq!(rows(&s), 52, "without --only: rollups, then statistics");
+    }
+}
