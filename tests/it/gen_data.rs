@@ -236,6 +236,16 @@ fn gen_data_rows_keep_the_collectors_invariants() {
     assert_eq!(c(&mut conn, "SELECT COUNT(*) FROM game WHERE time >= (SELECT start_time FROM season WHERE id = 2) \
         AND time < (SELECT MIN(time) FROM game g JOIN map m ON m.uid = g.map_id AND m.name LIKE 'Winter 2026%')"), 0);
 
+    // No local time the spring daylight-saving jump skips (Europe/Paris).
+    assert_eq!(
+        c(
+            &mut conn,
+            "SELECT COUNT(*) FROM game WHERE time >= '2026-03-29 02:00:00' \
+        AND time < '2026-03-29 03:00:00'"
+        ),
+        0
+    );
+
     // Players: a share without zone; zone, country and region set together;
     // the newest game as last match; the collector's sentinels.
     let players = c(&mut conn, "SELECT COUNT(*) FROM player");
