@@ -81,6 +81,13 @@ fn dump(conn: &mut MysqlConnection) -> Vec<String> {
     rows
 }
 
+fn players_seen(conn: &mut MysqlConnection) -> i64 {
+    count(
+        conn,
+        "SELECT COUNT(DISTINCT player_id) AS value FROM playergame",
+    )
+}
+
 #[test]
 fn gen_data_gives_the_same_rows_for_the_same_seed() {
     let (first, second, other) = (TestDb::unique(), TestDb::unique(), TestDb::unique());
@@ -99,7 +106,7 @@ fn gen_data_rows_keep_the_collectors_invariants() {
     let db = TestDb::unique();
     let stdout = generate(&db, SMALL);
     assert!(
-        stdout.contains("2 seasons (Fall 2025, Winter 2026)"),
+        stdout.contains("seed 1: 2 seasons (Fall 2025, Winter 2026)"),
         "{stdout}"
     );
     assert!(stdout.contains("games: 3000 ("), "{stdout}");
@@ -235,6 +242,17 @@ fn gen_data_rows_keep_the_collectors_invariants() {
     );
     assert_eq!(c(&mut conn, "SELECT COUNT(*) FROM game WHERE time >= (SELECT start_time FROM season WHERE id = 2) \
         AND time < (SELECT MIN(time) FROM game g JOIN map m ON m.uid = g.map_id AND m.name LIKE 'Winter 2026%')"), 0);
+
+    // New players keep arriving: a share play first in the last month.
+    let late = c(
+        &mut conn,
+        "SELECT COUNT(*) FROM (SELECT MIN(g.time) first FROM playergame pg JOIN game g ON g.id = pg.game_id \
+         GROUP BY pg.player_id) t WHERE first >= '2026-03-01 00:00:00'",
+    );
+    assert!(
+        late * 100 > players_seen(&mut conn) * 5,
+        "{late} new in March"
+    );
 
     // No local time the spring daylight-saving jump skips (Europe/Paris).
     assert_eq!(
@@ -389,7 +407,11 @@ fn gen_data_refuses_bad_flags_before_touching_the_server() {
 #[test]
 fn gen_data_leaves_a_database_mmstatus_accepts() {
     let db = TestDb::unique();
-    generate(&db, &["--games", "300"]);
+    let stdout = generate(&db, &["--games", "300"]);
+    assert!(
+        stdout.contains("seed 1: 1 season (Winter 2026)"),
+        "{stdout}"
+    );
     let run = db.mmstatus(&["create-season", "--list"]);
     run.assert_ok().assert_stdout_contains("Winter 2026");
 }

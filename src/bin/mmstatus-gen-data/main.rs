@@ -139,8 +139,9 @@ fn print_summary(
     let finished = data.games.iter().filter(|g| g.is_finished).count();
     let no_zone = data.players.iter().filter(|p| p.zone_id.is_none()).count();
     let seasons: Vec<String> = data.seasons.iter().map(|s| s.name.clone()).collect();
+    let plural = if data.seasons.len() == 1 { "" } else { "s" };
     println!(
-        "seed {}: {} seasons ({})",
+        "seed {}: {} season{plural} ({})",
         params.seed,
         data.seasons.len(),
         seasons.join(", ")

@@ -61,6 +61,9 @@ pub struct Player {
     /// How far the player's points moved over the whole span (for the
     /// points after each match).
     drift: i32,
+    /// When the player first plays, as a share of the span: most from the
+    /// start, the others arriving all along.
+    joined: f64,
 }
 
 pub struct Game {
@@ -305,6 +308,7 @@ fn make_players(
                 region_id,
                 club_tag,
                 drift: rng.range(-300, 300) as i32,
+                joined: if rng.chance(0.6) { 0.0 } else { rng.unit() },
             }
         })
         .collect();
@@ -534,6 +538,7 @@ fn make_games(
         position[i] = pos;
     }
     let reach = (players.len() / 200).max(12) as i64;
+    let span = (dataset.now - dataset.begin).num_seconds().max(1) as f64;
     let mut id = FIRST_GAME_ID;
     let mut season = 0;
     let mut season_has_game = vec![false; windows.len()];
@@ -549,15 +554,26 @@ fn make_games(
         }
         let size: u8 = if rng.chance(0.15) { 4 } else { 6 };
         let mut chosen = [0u32; 6];
-        let anchor = rng.weighted(&activity);
+        let elapsed = (time - dataset.begin).num_seconds() as f64 / span;
+        // Players who have not arrived yet are drawn again (a bounded number
+        // of times, so a small set of players cannot stall the run).
+        let mut tries = 0;
+        let arrived = |player: usize, tries: &mut u32| {
+            *tries += 1;
+            players[player].joined <= elapsed || *tries > 200
+        };
+        let mut anchor = rng.weighted(&activity);
+        while !arrived(anchor, &mut tries) {
+            anchor = rng.weighted(&activity);
+        }
         chosen[0] = anchor as u32;
         let mut filled = 1;
         while filled < size as usize {
             let at = (position[anchor] as i64 + rng.range(-reach, reach))
                 .clamp(0, players.len() as i64 - 1);
-            let candidate = ladder[at as usize] as u32;
-            if !chosen[..filled].contains(&candidate) {
-                chosen[filled] = candidate;
+            let candidate = ladder[at as usize];
+            if !chosen[..filled].contains(&(candidate as u32)) && arrived(candidate, &mut tries) {
+                chosen[filled] = candidate as u32;
                 filled += 1;
             }
         }
