@@ -19,6 +19,8 @@ const WORLD: i32 = 639;
 const UNFINISHED_WINDOW: i64 = 15 * 60;
 /// Games this close to the end have no elo yet (-1).
 const NO_ELO_WINDOW: i64 = 2 * 60;
+/// Deeper than any real zone tree (World is 4 levels above a sub-region).
+const MAX_ZONE_DEPTH: usize = 64;
 
 pub struct Params {
     pub games: usize,
@@ -416,7 +418,8 @@ impl Geo {
     /// else the root.
     fn country_of(&self, zone: i32) -> i32 {
         let mut at = zone;
-        loop {
+        // Bounded: a database's zone table could hold a cycle.
+        for _ in 0..MAX_ZONE_DEPTH {
             if self.is_country.get(&at).copied().unwrap_or(false) {
                 return at;
             }
@@ -425,12 +428,16 @@ impl Geo {
                 None => return at,
             }
         }
+        at
     }
 
     /// The child of the country on the way down to the zone (or the country).
     fn region_of(&self, zone: i32, country: i32) -> i32 {
         let mut at = zone;
-        while at != country {
+        for _ in 0..MAX_ZONE_DEPTH {
+            if at == country {
+                break;
+            }
             match self.parent.get(&at).copied().flatten() {
                 Some(parent) if parent == country => return at,
                 Some(parent) => at = parent,
@@ -787,6 +794,50 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mmstatus::db::zone_tree::{parse_zone_tree, SHIPPED_ZONE_TREE};
+
+    fn shipped_geo() -> Geo {
+        let zones: Vec<ZoneNode> = parse_zone_tree(SHIPPED_ZONE_TREE)
+            .unwrap()
+            .into_iter()
+            .map(|z| ZoneNode {
+                id: z.id,
+                parent_id: z.parent_id,
+                alpha3: z.country_alpha3,
+            })
+            .collect();
+        Geo::new(&zones)
+    }
+
+    #[test]
+    fn countries_and_regions_follow_the_collectors_rules() {
+        let geo = shipped_geo();
+        // Ain → France, Auvergne-Rhône-Alpes; France itself; Europe → World.
+        for (zone, country, region) in [(7, 185, 47), (185, 185, 185), (176, WORLD, 176)] {
+            assert_eq!(geo.country_of(zone), country, "zone {zone}");
+            assert_eq!(geo.region_of(zone, country), region, "zone {zone}");
+        }
+    }
+
+    #[test]
+    fn a_zone_cycle_does_not_hang() {
+        let zones = [
+            ZoneNode {
+                id: 1,
+                parent_id: Some(2),
+                alpha3: None,
+            },
+            ZoneNode {
+                id: 2,
+                parent_id: Some(1),
+                alpha3: None,
+            },
+        ];
+        let geo = Geo::new(&zones);
+        geo.country_of(1);
+        geo.region_of(1, 3);
+        assert!(geo.countries.is_empty());
+    }
 
     #[test]
     fn season_names_follow_the_reference_cycle() {
