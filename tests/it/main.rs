@@ -21,6 +21,7 @@ mod dev_db;
 mod env_config;
 mod fake_nadeo;
 mod fetch;
+mod gen_data;
 mod init_db;
 mod migrate;
 mod nadeo_credentials_sharing;
