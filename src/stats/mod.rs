@@ -3,7 +3,9 @@
 //! reference's (§2.2, 139 jobs per season, in order); a job of a statistic
 //! not computed yet is listed but never run, and writes nothing.
 
+pub mod h2h;
 pub mod leaderboards;
+pub mod map_ranks;
 pub mod maps;
 pub mod output;
 pub mod players;
@@ -106,14 +108,14 @@ pub const STATISTICS: [Statistic; 19] = [
         "get_maps_rank_distribution_0",
         "finished games per map and rank tier (index + one file per map)",
         Variants::One,
-        None,
+        Some(map_ranks::distribution),
     ),
     stat(
         "S06",
         "get_country_h2h",
         "country against country results (index + one file per country)",
         Variants::Elo(H2H_TIERS),
-        None,
+        Some(h2h::country_h2h),
     ),
     stat(
         "S07",

@@ -38,6 +38,7 @@ mod schema_rs;
 mod stats_harness;
 mod stats_leaderboards;
 mod stats_maps;
+mod stats_maps_h2h;
 mod stats_players;
 mod stats_rollups;
 mod stats_run;
