@@ -177,7 +177,7 @@ fn documents(
         }
         // Most games first; equal games by the opponent's alpha3 (the map is
         // already in alpha3 order and the sort is stable).
-        opponents.sort_by(|x, y| y.1.games.cmp(&x.1.games));
+        opponents.sort_by_key(|(_, r)| std::cmp::Reverse(r.games));
         let results: Vec<Value> = opponents
             .iter()
             .map(|(opponent, r)| {
