@@ -9,6 +9,7 @@ pub mod map_ranks;
 pub mod maps;
 pub mod output;
 pub mod players;
+pub mod rank_history;
 pub mod rollups;
 pub mod tiers;
 pub mod top100;
@@ -122,7 +123,7 @@ pub const STATISTICS: [Statistic; 19] = [
         "get_activity_per_rank_distribution",
         "active players per rank tier, one sample every 12 h",
         Variants::One,
-        None,
+        Some(rank_history::distribution),
     ),
     stat(
         "S08",

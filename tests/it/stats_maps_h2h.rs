@@ -280,3 +280,128 @@ fn no_games_no_country_files() {
     );
     assert!(!s.exists("country_h2h_4000"));
 }
+
+const HISTORY: &str = "get_activity_per_rank_distribution_1.txt";
+
+/// Player `n` with current points and rank whose last match is `game`.
+fn active(s: &StatsDb, n: u32, points: i32, rank: i32, game: Option<i32>) {
+    s.player(n, None, None, None);
+    let last = game.map_or("NULL".to_string(), |g| g.to_string());
+    s.sql(&format!(
+        "UPDATE player SET points = {points}, `rank` = {rank}, last_match_id = {last} \
+         WHERE uuid = '{}'",
+        crate::stats_harness::uuid(n)
+    ));
+}
+
+/// A sample's counts, b1 … tm, without its date (checked against now).
+fn counts(sample: &Value) -> Value {
+    let mut sample = sample.clone();
+    let date = sample
+        .as_object_mut()
+        .unwrap()
+        .remove("date")
+        .expect("a date");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - 3600.0..=now + 1.0).contains(&date.as_f64().unwrap()));
+    sample
+}
+
+fn tiers(b1: i64, b2: i64, s1: i64, m1: i64, m2: i64, m3: i64, tm: i64) -> Value {
+    json!({"b1": b1, "b2": b2, "b3": 0, "s1": s1, "s2": 0, "s3": 0, "g1": 0, "g2": 0,
+           "g3": 0, "m1": m1, "m2": m2, "m3": m3, "tm": tm})
+}
+
+fn rank_distribution_season() -> StatsDb {
+    let s = StatsDb::new();
+    s.season(1, "2026-01-01 00:00:00", "2026-02-01 00:00:00");
+    s.map("M", "Map");
+    s.game(1, "M", "2026-01-01 00:00:00", true); // the start is in
+    s.game(2, "M", "2025-12-31 23:59:59", true); // before the season
+    s.game(3, "M", "2026-03-01 00:00:00", false); // after its end: no upper bound
+    active(&s, 1, 4100, 5, Some(1)); // tm
+    active(&s, 2, 4100, 11, Some(1)); // m3: not in the top 10
+    active(&s, 3, 3700, 8, Some(3)); // m3: top 10 below 4000
+    active(&s, 4, 3500, 3, Some(1)); // nowhere: top 10 below 3600
+    active(&s, 5, 3500, 50, Some(1)); // m2
+    active(&s, 6, 0, 99999, Some(1)); // b1
+    active(&s, 7, 299, 0, Some(1)); // nowhere: rank 0 (not found)
+    active(&s, 8, 300, 2000, Some(3)); // b2
+    active(&s, 9, 2000, 100, Some(2)); // last match before the season
+    active(&s, 10, 2000, 100, None); // never seen in a match
+    active(&s, 11, 1000, 500, Some(3)); // s1
+    s
+}
+
+#[test]
+fn rank_distribution_appends_a_sample_every_twelve_hours() {
+    let s = rank_distribution_season();
+    s.compute(1, "per_rank_distribution");
+    let first = s.document(HISTORY);
+    let samples = first["results"].as_array().unwrap();
+    assert_eq!(samples.len(), 1);
+    assert_eq!(counts(&samples[0]), tiers(1, 1, 1, 0, 1, 2, 1));
+    let written = s.file(HISTORY);
+    assert_eq!(written["last_updated"], samples[0]["date"]);
+
+    // Within 12 h: nothing changes, whatever the players do.
+    s.sql("UPDATE player SET points = 3000 WHERE `rank` = 50");
+    s.compute(1, "per_rank_distribution");
+    assert_eq!(s.file(HISTORY), written);
+
+    // 12 h and a second later: a second sample, the first kept as it was.
+    let mut older = written.clone();
+    let back = older["last_updated"].as_f64().unwrap() - 43_201.0;
+    older["last_updated"] = json!(back);
+    std::fs::write(s.cache().join(HISTORY), older.to_string()).unwrap();
+    s.compute(1, "per_rank_distribution");
+    let second = s.file(HISTORY);
+    let samples = second["results"].as_array().unwrap();
+    assert_eq!(samples.len(), 2);
+    assert_eq!(samples[0], written["results"][0]);
+    assert_eq!(counts(&samples[1]), tiers(1, 1, 1, 1, 0, 2, 1));
+    assert_eq!(second["last_updated"], samples[1]["date"]);
+    assert!(samples[1]["date"].as_f64().unwrap() > back + 43_200.0);
+}
+
+#[test]
+fn rank_distribution_of_nobody_is_zeros() {
+    let s = StatsDb::new();
+    s.season(1, "2026-01-01 00:00:00", "2026-02-01 00:00:00");
+    s.compute(1, "per_rank_distribution");
+    let history = s.document(HISTORY);
+    assert_eq!(counts(&history["results"][0]), tiers(0, 0, 0, 0, 0, 0, 0));
+}
+
+#[test]
+fn an_unreadable_history_is_never_overwritten() {
+    let s = rank_distribution_season();
+    std::fs::create_dir_all(s.cache()).unwrap();
+    for broken in [
+        "{\"results\": [{\"b1\": 1}], \"last_upd",
+        "",
+        "{\"results\": 3, \"last_updated\": 0}",
+    ] {
+        std::fs::write(s.cache().join(HISTORY), broken).unwrap();
+        let run = s.run(&[
+            "compute-stats",
+            "--season",
+            "1",
+            "--stats",
+            "per_rank_distribution",
+        ]);
+        run.assert_code(8);
+        assert!(
+            run.stderr.contains("is not a rank distribution history"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(s.cache().join(HISTORY)).unwrap(),
+            broken
+        );
+    }
+}

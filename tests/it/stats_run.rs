@@ -121,6 +121,10 @@ fn every_computed_statistic_is_written_and_listed() {
         "get_maps_statistics_1.txt",
         "get_top_100_per_country_0_1.txt",
         "top_100_by_country/1/FRA.txt",
+        "get_maps_rank_distribution_0_1.txt",
+        "get_country_h2h_3000_1.txt",
+        "get_country_h2h_4000_1.txt",
+        "get_activity_per_rank_distribution_1.txt",
         "get_players_matches_played_1.txt",
         "get_players_matches_wins_1.txt",
         "get_players_matches_losses_1.txt",
@@ -130,7 +134,7 @@ fn every_computed_statistic_is_written_and_listed() {
     }
     // Nothing of the statistics still to come.
     assert!(!s.exists("get_activity_per_hour_0_1.txt"));
-    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 9);
+    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 15);
 
     // No database configuration needed for the listing.
     let list = crate::common::mmstatus_with_env(&["compute-stats", "--list-stats"], &[]);
