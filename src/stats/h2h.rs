@@ -17,15 +17,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const FOLDER_PREFIX: &str = "country_h2h";
 
 /// Participations of players with a country (an alpha3) in the window's
-/// finished games with an elo, by game; the tier predicate is applied in
-/// Rust (it compares min_elo with each game's trackmaster limit).
+/// finished games with an elo, by game. `min_elo >= LEAST(<ELO>, tl)` keeps
+/// a superset of the tier's games (P-cum on min_elo); the exact predicate
+/// is applied in Rust.
 pub const PARTICIPATIONS_SQL: &str = "\
 SELECT g.id AS game_id, g.min_elo AS min_elo, g.trackmaster_limit AS tl, pg.is_win AS is_win, \
  z.country_alpha3 AS alpha3, z.name AS country_name, z.file_name AS file_name \
 FROM playergame pg JOIN game g ON g.id = pg.game_id \
 JOIN player p ON p.uuid = pg.player_id JOIN zone z ON z.id = p.country_id \
 WHERE g.time BETWEEN ? AND ? AND g.is_finished = 1 AND g.average_elo > -1 \
- AND z.country_alpha3 IS NOT NULL \
+ AND g.min_elo >= LEAST(?, g.trackmaster_limit) AND z.country_alpha3 IS NOT NULL \
 ORDER BY g.id, z.id";
 
 #[derive(QueryableByName)]
@@ -121,6 +122,7 @@ pub fn country_h2h(
     let rows: Vec<Participation> = sql_query(PARTICIPATIONS_SQL)
         .bind::<Datetime, _>(season.start_time)
         .bind::<Datetime, _>(season.end_time)
+        .bind::<Integer, _>(tier.min_elo)
         .load(conn)?;
     let mut countries: BTreeMap<String, Value> = BTreeMap::new();
     let mut records = BTreeMap::new();
