@@ -19,12 +19,14 @@ pub const FOLDER_PREFIX: &str = "country_h2h";
 /// Participations of players with a country (an alpha3) in the window's
 /// finished games with an elo, by game. `min_elo >= LEAST(<ELO>, tl)` keeps
 /// a superset of the tier's games (P-cum on min_elo); the exact predicate
-/// is applied in Rust.
+/// is applied in Rust. STRAIGHT_JOIN starts from the game filter: left to
+/// itself, the optimiser walked every participation of every player with
+/// a country first (3 s instead of 0.3 s on 50 000 games).
 pub const PARTICIPATIONS_SQL: &str = "\
 SELECT g.id AS game_id, g.min_elo AS min_elo, g.trackmaster_limit AS tl, pg.is_win AS is_win, \
  z.country_alpha3 AS alpha3, z.name AS country_name, z.file_name AS file_name \
-FROM playergame pg JOIN game g ON g.id = pg.game_id \
-JOIN player p ON p.uuid = pg.player_id JOIN zone z ON z.id = p.country_id \
+FROM game g STRAIGHT_JOIN playergame pg ON pg.game_id = g.id \
+STRAIGHT_JOIN player p ON p.uuid = pg.player_id STRAIGHT_JOIN zone z ON z.id = p.country_id \
 WHERE g.time BETWEEN ? AND ? AND g.is_finished = 1 AND g.average_elo > -1 \
  AND g.min_elo >= LEAST(?, g.trackmaster_limit) AND z.country_alpha3 IS NOT NULL \
 ORDER BY g.id, z.id";
