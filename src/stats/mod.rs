@@ -4,6 +4,7 @@
 //! not computed yet is listed but never run, and writes nothing.
 
 pub mod h2h;
+pub mod hot;
 pub mod leaderboards;
 pub mod map_ranks;
 pub mod maps;
@@ -13,6 +14,7 @@ pub mod rank_history;
 pub mod rollups;
 pub mod tiers;
 pub mod top100;
+pub mod weekly;
 
 use crate::db::models::Season;
 use diesel::MysqlConnection;
@@ -172,35 +174,35 @@ pub const STATISTICS: [Statistic; 19] = [
         "get_player_retention",
         "players of a week back the next week",
         Variants::Elo(ALL_TIERS),
-        None,
+        Some(weekly::player_retention),
     ),
     stat(
         "S15",
         "get_hot_this_week",
         "most wins in the last 7 days",
         Variants::Elo(HOT_TIERS),
-        None,
+        Some(hot::this_week),
     ),
     stat(
         "S16",
         "get_hot_this_week_by_points_delta",
         "most points gained in the last 7 days",
         Variants::Elo(HOT_TIERS),
-        None,
+        Some(hot::by_points_delta),
     ),
     stat(
         "S17",
         "get_new_players_per_week",
         "players' first game of the tier, per week",
         Variants::Elo(ALL_TIERS),
-        None,
+        Some(weekly::new_players_per_week),
     ),
     stat(
         "S18",
         "get_cross_rank_frequency",
         "games per elo spread",
         Variants::Elo(ALL_TIERS),
-        None,
+        Some(weekly::cross_rank_frequency),
     ),
     stat(
         "S19",

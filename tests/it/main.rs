@@ -43,3 +43,4 @@ mod stats_players;
 mod stats_rollups;
 mod stats_run;
 mod stats_top100;
+mod stats_weekly;

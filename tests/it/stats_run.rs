@@ -129,12 +129,18 @@ fn every_computed_statistic_is_written_and_listed() {
         "get_players_matches_wins_1.txt",
         "get_players_matches_losses_1.txt",
         "get_players_matches_mvps_1.txt",
+        "get_player_retention_0_1.txt",
+        "get_hot_this_week_4000_1.txt",
+        "get_hot_this_week_by_points_delta_3000_1.txt",
+        "get_new_players_per_week_4000_1.txt",
+        "get_cross_rank_frequency_0_1.txt",
     ] {
         assert!(s.exists(file), "{file}");
     }
     // Nothing of the statistics still to come.
     assert!(!s.exists("get_activity_per_hour_0_1.txt"));
-    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 15);
+    // 15 files of S01–S07 and S19, 47 of S14–S18 (13 + 4 + 4 + 13 + 13).
+    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 15 + 47);
 
     // No database configuration needed for the listing.
     let list = crate::common::mmstatus_with_env(&["compute-stats", "--list-stats"], &[]);
