@@ -101,7 +101,7 @@ fn stats_selects_jobs_by_substring_and_refuses_unknown_names() {
         ["get_clubs_leaderboard_1.txt", "get_maps_statistics_1.txt"]
     );
 
-    for unknown in ["clubs,nope", "heatmap"] {
+    for unknown in ["clubs,nope", "retention"] {
         let run = s.run(&["compute-stats", "--season", "1", "--stats", unknown]);
         run.assert_code(2)
             .assert_error_line("matches no statistic mmstatus computes")
@@ -128,9 +128,25 @@ fn every_computed_statistic_is_written_and_listed() {
     ] {
         assert!(s.exists(file), "{file}");
     }
+    // The activity family (S08–S13): 13 files each.
+    for base in [
+        "activity_per_country",
+        "activity_per_players_per_country",
+        "activity_per_country_and_hour",
+        "activity_per_hour",
+        "activity_heatmap",
+        "activity_per_day_of_the_week",
+    ] {
+        for elo in [
+            4000, 3600, 3300, 3000, 2600, 2300, 2000, 1600, 1300, 1000, 600, 300, 0,
+        ] {
+            let file = format!("get_{base}_{elo}_1.txt");
+            assert!(s.exists(&file), "{file}");
+        }
+    }
     // Nothing of the statistics still to come.
-    assert!(!s.exists("get_activity_per_hour_0_1.txt"));
-    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 9);
+    assert!(!s.exists("get_player_retention_0_1.txt"));
+    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 9 + 6 * 13);
 
     // No database configuration needed for the listing.
     let list = crate::common::mmstatus_with_env(&["compute-stats", "--list-stats"], &[]);
