@@ -11,10 +11,12 @@
 use crate::db::models::Season;
 use crate::stats::output::{now_epoch, Document};
 use crate::stats::tiers::{self, Tier, TRACKMASTER_RANK};
+use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 const HOURS: usize = 24;
 const DAYS: usize = 7;
@@ -28,92 +30,133 @@ fn job_tier(job: &str) -> anyhow::Result<Tier> {
         .ok_or_else(|| anyhow::anyhow!("{job} names no rank tier"))
 }
 
-/// P-cum on game column `g.<field>` as SQL (the Rust twin is [`tiers::p_cum`]):
-/// tm `f >= tl`, m3 `3600 <= f < tl`, others `f >= min` with no upper bound.
-/// Only the tier's own constant is written into the statement.
-pub fn p_cum_sql(tier: Tier, field: &str) -> String {
-    let f = format!("g.{field}");
+/// `f`'s band: the highest tier min_elo it reaches, -1 under 0. With the
+/// "reaches the game's Trackmaster limit" flag, a band decides P-cum for
+/// every tier at once (see [`p_cum_banded`]).
+fn band_sql(f: &str) -> String {
+    let cases: String = tiers::RANKS
+        .iter()
+        .map(|t| format!("WHEN {f} >= {0} THEN {0} ", t.min_elo))
+        .collect();
+    format!("CASE {cases}ELSE -1 END")
+}
+
+/// P-cum from a band and the limit flag; equal to [`tiers::p_cum`] on the
+/// field itself: tm `f >= tl`, m3 `3600 <= f < tl`, others `f >= min`.
+fn p_cum_banded(tier: Tier, band: i32, reaches_limit: bool) -> bool {
     if tier.is_tm() {
-        format!("{f} >= g.trackmaster_limit")
+        reaches_limit
     } else if tier.is_m3() {
-        format!("{f} >= {} AND {f} < g.trackmaster_limit", tier.min_elo)
+        band >= tier.min_elo && !reaches_limit
     } else {
-        format!("{f} >= {}", tier.min_elo)
+        band >= tier.min_elo
     }
 }
 
+/// P-player-cum from a points band and "rank <= 10"; equal to
+/// [`tiers::p_player_cum`] on the points themselves.
+fn p_player_cum_banded(tier: Tier, band: i32, top: bool) -> bool {
+    band >= tier.min_elo && (!tier.is_tm() || top)
+}
+
 /// Games with a computed elo in the window (both ends), unfinished ones
-/// too, of the tier `{tier}` (P-cum on min_elo), per local day of the week
-/// (0 = Sunday) and hour; only cells with games.
-const GAMES_BY_DAY_AND_HOUR_SQL: &str = "\
+/// too, per local day of the week (0 = Sunday), hour, band of `min_elo`
+/// and whether `min_elo` reaches the game's Trackmaster limit: every tier's
+/// S11–S13 in one scan.
+const GAMES_BY_DAY_HOUR_AND_BAND_SQL: &str = "\
 SELECT CAST(DAYOFWEEK(g.time) - 1 AS SIGNED) AS day, CAST(HOUR(g.time) AS SIGNED) AS hour, \
+ CAST({band} AS SIGNED) AS band, CAST(g.min_elo >= g.trackmaster_limit AS SIGNED) AS at_limit, \
  COUNT(*) AS games \
 FROM game g \
-WHERE g.average_elo > -1 AND {tier} AND g.time BETWEEN ? AND ? \
-GROUP BY day, hour ORDER BY day, hour";
+WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? \
+GROUP BY day, hour, band, at_limit";
 
-/// [`GAMES_BY_DAY_AND_HOUR_SQL`] for `tier`.
-pub fn games_by_day_and_hour_sql(tier: Tier) -> String {
-    GAMES_BY_DAY_AND_HOUR_SQL.replace("{tier}", &p_cum_sql(tier, "min_elo"))
+pub fn games_by_day_hour_and_band_sql() -> String {
+    GAMES_BY_DAY_HOUR_AND_BAND_SQL.replace("{band}", &band_sql("g.min_elo"))
 }
 
 /// Participations (playergame rows) of games with a computed elo in the
-/// window, unfinished ones too, of the tier `{tier}` (P-cum on max_elo),
-/// with their wins, per player's current country (NULL zone fields for
-/// players without one) and local hour.
-const PARTICIPATIONS_BY_COUNTRY_AND_HOUR_SQL: &str = "\
-SELECT z.id AS id, z.name AS name, z.file_name AS file_name, z.country_alpha3 AS alpha3, \
- CAST(HOUR(g.time) AS SIGNED) AS hour, COUNT(*) AS total, CAST(SUM(pg.is_win) AS SIGNED) AS wins \
-FROM playergame pg JOIN game g ON g.id = pg.game_id JOIN player p ON p.uuid = pg.player_id \
-LEFT JOIN zone z ON z.id = p.country_id \
-WHERE g.average_elo > -1 AND {tier} AND g.time BETWEEN ? AND ? \
-GROUP BY z.id, z.name, z.file_name, z.country_alpha3, hour";
+/// window, unfinished ones too, with their wins, per player's current
+/// country id (NULL without one), local hour, band of the game's `max_elo`
+/// and whether it reaches the Trackmaster limit: every tier's S08 and S10
+/// in one scan.
+const PARTICIPATIONS_BY_COUNTRY_HOUR_AND_BAND_SQL: &str = "\
+SELECT p.country_id AS country, CAST(HOUR(g.time) AS SIGNED) AS hour, \
+ CAST({band} AS SIGNED) AS band, CAST(g.max_elo >= g.trackmaster_limit AS SIGNED) AS at_limit, \
+ COUNT(*) AS total, CAST(SUM(pg.is_win) AS SIGNED) AS wins \
+FROM game g JOIN playergame pg ON pg.game_id = g.id JOIN player p ON p.uuid = pg.player_id \
+WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? \
+GROUP BY country, hour, band, at_limit";
 
-/// [`PARTICIPATIONS_BY_COUNTRY_AND_HOUR_SQL`] for `tier`.
-pub fn participations_by_country_and_hour_sql(tier: Tier) -> String {
-    PARTICIPATIONS_BY_COUNTRY_AND_HOUR_SQL.replace("{tier}", &p_cum_sql(tier, "max_elo"))
+pub fn participations_by_country_hour_and_band_sql() -> String {
+    PARTICIPATIONS_BY_COUNTRY_HOUR_AND_BAND_SQL.replace("{band}", &band_sql("g.max_elo"))
 }
 
 /// Players whose last match started strictly after the season start (no
-/// upper bound), with current points at least `?` and current rank at most
-/// `?` (P-player-cum: the rank bound only binds for tm), per current country.
-pub const PLAYERS_BY_COUNTRY_SQL: &str = "\
-SELECT z.id AS id, z.name AS name, z.file_name AS file_name, z.country_alpha3 AS alpha3, \
- COUNT(*) AS total \
-FROM player p JOIN game g ON g.id = p.last_match_id LEFT JOIN zone z ON z.id = p.country_id \
-WHERE g.time > ? AND p.points >= ? AND p.`rank` <= ? \
-GROUP BY z.id, z.name, z.file_name, z.country_alpha3";
+/// upper bound), per current country id, band of current points and
+/// whether their current rank is 10 at worst: every tier's S09 in one scan.
+const PLAYERS_BY_COUNTRY_AND_BAND_SQL: &str = "\
+SELECT p.country_id AS country, CAST({band} AS SIGNED) AS band, \
+ CAST(p.`rank` <= {top} AS SIGNED) AS top, COUNT(*) AS total \
+FROM player p JOIN game g ON g.id = p.last_match_id \
+WHERE g.time > ? \
+GROUP BY country, band, top";
 
-#[derive(QueryableByName)]
-struct CellRow {
+pub fn players_by_country_and_band_sql() -> String {
+    PLAYERS_BY_COUNTRY_AND_BAND_SQL
+        .replace("{band}", &band_sql("p.points"))
+        .replace("{top}", &TRACKMASTER_RANK.to_string())
+}
+
+/// The zone fields of the country ids the groups name.
+const ZONES_SQL: &str = "\
+SELECT z.id AS id, z.name AS name, z.file_name AS file_name, z.country_alpha3 AS alpha3 FROM zone z";
+
+#[derive(QueryableByName, Debug, Clone)]
+struct GameCell {
     #[diesel(sql_type = BigInt)]
     day: i64,
     #[diesel(sql_type = BigInt)]
     hour: i64,
     #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    at_limit: i64,
+    #[diesel(sql_type = BigInt)]
     games: i64,
 }
 
-#[derive(QueryableByName)]
-struct CountryHourRow {
+#[derive(QueryableByName, Debug, Clone)]
+struct ParticipationCell {
     #[diesel(sql_type = Nullable<Integer>)]
-    id: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    file_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    alpha3: Option<String>,
+    country: Option<i32>,
     #[diesel(sql_type = BigInt)]
     hour: i64,
+    #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    at_limit: i64,
     #[diesel(sql_type = BigInt)]
     total: i64,
     #[diesel(sql_type = BigInt)]
     wins: i64,
 }
 
-#[derive(QueryableByName)]
-struct CountryRow {
+#[derive(QueryableByName, Debug, Clone)]
+struct PlayerCell {
+    #[diesel(sql_type = Nullable<Integer>)]
+    country: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    top: i64,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// A country group's zone fields (all null for players without a country).
+#[derive(QueryableByName, Debug, Clone, Default)]
+struct Zone {
     #[diesel(sql_type = Nullable<Integer>)]
     id: Option<i32>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -121,17 +164,6 @@ struct CountryRow {
     #[diesel(sql_type = Nullable<Text>)]
     file_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    alpha3: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-}
-
-/// A country group's zone fields (all null for players without a country).
-#[derive(Debug, Clone, Default)]
-struct Zone {
-    id: Option<i32>,
-    name: Option<String>,
-    file_name: Option<String>,
     alpha3: Option<String>,
 }
 
@@ -146,6 +178,86 @@ impl Zone {
     }
 }
 
+/// One scan's rows, kept for the other tiers' jobs of the same season and
+/// window within this run (the 13 variants of a statistic run one after
+/// the other and would otherwise scan the same rows 13 times).
+struct Scan<T> {
+    rows: Mutex<Option<(ScanKey, Arc<Vec<T>>)>>,
+}
+
+type ScanKey = (i32, NaiveDateTime, NaiveDateTime);
+
+impl<T> Scan<T> {
+    const fn new() -> Scan<T> {
+        Scan {
+            rows: Mutex::new(None),
+        }
+    }
+
+    fn get(
+        &self,
+        season: &Season,
+        load: impl FnOnce() -> anyhow::Result<Vec<T>>,
+    ) -> anyhow::Result<Arc<Vec<T>>> {
+        let key = (season.id, season.start_time, season.end_time);
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, found)) = rows.as_ref() {
+            if *cached == key {
+                return Ok(Arc::clone(found));
+            }
+        }
+        let loaded = Arc::new(load()?);
+        *rows = Some((key, Arc::clone(&loaded)));
+        Ok(loaded)
+    }
+}
+
+static GAME_SCAN: Scan<GameCell> = Scan::new();
+static PARTICIPATION_SCAN: Scan<ParticipationCell> = Scan::new();
+static PLAYER_SCAN: Scan<PlayerCell> = Scan::new();
+
+fn band(value: i64) -> i32 {
+    i32::try_from(value).unwrap_or(-1)
+}
+
+/// The S11–S13 cells of `job`'s tier: games per (day, hour), by day then hour.
+fn game_cells(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<BTreeMap<(i64, i64), i64>> {
+    let tier = job_tier(job)?;
+    let rows = GAME_SCAN.get(season, || {
+        Ok(sql_query(games_by_day_hour_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .bind::<Datetime, _>(season.end_time)
+            .load(conn)?)
+    })?;
+    let mut cells = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| p_cum_banded(tier, band(r.band), r.at_limit != 0))
+    {
+        *cells.entry((row.day, row.hour)).or_insert(0) += row.games;
+    }
+    Ok(cells)
+}
+
+/// The zones of the country ids, by id.
+fn zones(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<i32, Zone>> {
+    let rows: Vec<Zone> = sql_query(ZONES_SQL).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|z| z.id.map(|id| (id, z)))
+        .collect())
+}
+
+/// The zone fields of country id `country` (null fields without one).
+fn zone_of(zones: &BTreeMap<i32, Zone>, country: Option<i32>) -> Zone {
+    country
+        .and_then(|id| zones.get(&id).cloned())
+        .unwrap_or_default()
+}
 /// One country group's participations, wins and participations per hour.
 #[derive(Debug, Clone, Default)]
 struct CountryActivity {
@@ -165,18 +277,6 @@ fn bucket(value: i64, size: usize) -> Option<usize> {
     usize::try_from(value).ok().filter(|v| *v < size)
 }
 
-fn games_by_day_and_hour(
-    conn: &mut MysqlConnection,
-    job: &str,
-    season: &Season,
-) -> anyhow::Result<Vec<CellRow>> {
-    let tier = job_tier(job)?;
-    Ok(sql_query(games_by_day_and_hour_sql(tier))
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .load(conn)?)
-}
-
 fn document(job: &str, season: &Season, results: Value) -> Vec<Document> {
     let content = json!({"results": results, "last_updated": now_epoch()});
     vec![Document::main(job, season.id, content)]
@@ -189,9 +289,9 @@ pub fn per_hour(
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
     let mut hours = [0i64; HOURS];
-    for cell in games_by_day_and_hour(conn, job, season)? {
-        if let Some(h) = bucket(cell.hour, HOURS) {
-            hours[h] += cell.games;
+    for ((_, hour), games) in game_cells(conn, job, season)? {
+        if let Some(h) = bucket(hour, HOURS) {
+            hours[h] += games;
         }
     }
     let results: Map<String, Value> = hours
@@ -208,9 +308,9 @@ pub fn heatmap(
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let results: Vec<Value> = games_by_day_and_hour(conn, job, season)?
+    let results: Vec<Value> = game_cells(conn, job, season)?
         .into_iter()
-        .map(|c| json!({"day": c.day, "hour": c.hour, "count": c.games}))
+        .map(|((day, hour), games)| json!({"day": day, "hour": hour, "count": games}))
         .collect();
     Ok(document(job, season, Value::Array(results)))
 }
@@ -223,9 +323,9 @@ pub fn per_day_of_the_week(
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
     let mut days = [0i64; DAYS];
-    for cell in games_by_day_and_hour(conn, job, season)? {
-        if let Some(d) = bucket(cell.day, DAYS) {
-            days[d] += cell.games;
+    for ((day, _), games) in game_cells(conn, job, season)? {
+        if let Some(d) = bucket(day, DAYS) {
+            days[d] += games;
         }
     }
     let results: Map<String, Value> = days
@@ -236,29 +336,32 @@ pub fn per_day_of_the_week(
     Ok(document(job, season, Value::Object(results)))
 }
 
-/// The country groups of S08 and S10, by zone id, players without a
-/// country first.
+/// The country groups of S08 and S10 for `job`'s tier, by country id,
+/// players without a country first.
 fn country_activity(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<CountryActivity>> {
     let tier = job_tier(job)?;
-    let rows: Vec<CountryHourRow> = sql_query(participations_by_country_and_hour_sql(tier))
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .load(conn)?;
+    let rows = PARTICIPATION_SCAN.get(season, || {
+        Ok(sql_query(participations_by_country_hour_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .bind::<Datetime, _>(season.end_time)
+            .load(conn)?)
+    })?;
+    let zones = zones(conn)?;
     let mut groups: BTreeMap<Option<i32>, CountryActivity> = BTreeMap::new();
-    for row in rows {
-        let group = groups.entry(row.id).or_insert_with(|| CountryActivity {
-            zone: Zone {
-                id: row.id,
-                name: row.name.clone(),
-                file_name: row.file_name.clone(),
-                alpha3: row.alpha3.clone(),
-            },
-            ..CountryActivity::default()
-        });
+    for row in rows
+        .iter()
+        .filter(|r| p_cum_banded(tier, band(r.band), r.at_limit != 0))
+    {
+        let group = groups
+            .entry(row.country)
+            .or_insert_with(|| CountryActivity {
+                zone: zone_of(&zones, row.country),
+                ..CountryActivity::default()
+            });
         group.total += row.total;
         group.wins += row.wins;
         if let Some(h) = bucket(row.hour, HOURS) {
@@ -305,36 +408,32 @@ pub fn per_country_and_hour(
     Ok(document(job, season, Value::Array(results)))
 }
 
-/// S09: `get_activity_per_players_per_country_<elo>_<S>.txt`, by zone id,
-/// players without a country first.
+/// S09: `get_activity_per_players_per_country_<elo>_<S>.txt`, by country
+/// id, players without a country first.
 pub fn players_per_country(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
     let tier = job_tier(job)?;
-    let max_rank = if tier.is_tm() {
-        TRACKMASTER_RANK
-    } else {
-        i32::MAX
-    };
-    let mut rows: Vec<CountryRow> = sql_query(PLAYERS_BY_COUNTRY_SQL)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Integer, _>(tier.min_elo)
-        .bind::<Integer, _>(max_rank)
-        .load(conn)?;
-    rows.sort_by_key(|r| r.id);
-    let results: Vec<Value> = rows
+    let rows = PLAYER_SCAN.get(season, || {
+        Ok(sql_query(players_by_country_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .load(conn)?)
+    })?;
+    let zones = zones(conn)?;
+    let mut totals: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| p_player_cum_banded(tier, band(r.band), r.top != 0))
+    {
+        *totals.entry(row.country).or_insert(0) += row.total;
+    }
+    let results: Vec<Value> = totals
         .into_iter()
-        .map(|r| {
-            let zone = Zone {
-                id: r.id,
-                name: r.name,
-                file_name: r.file_name,
-                alpha3: r.alpha3,
-            };
-            let mut fields = zone.fields();
-            fields.insert("total".into(), json!(r.total));
+        .map(|(country, total)| {
+            let mut fields = zone_of(&zones, country).fields();
+            fields.insert("total".into(), json!(total));
             Value::Object(fields)
         })
         .collect();
@@ -349,6 +448,15 @@ mod tests {
         *tiers::RANKS.iter().find(|t| t.key == key).unwrap()
     }
 
+    /// The band `band_sql` computes, in Rust.
+    fn band_of(value: i32) -> i32 {
+        tiers::RANKS
+            .iter()
+            .map(|t| t.min_elo)
+            .find(|min| value >= *min)
+            .unwrap_or(-1)
+    }
+
     #[test]
     fn job_names_end_with_their_tier() {
         assert_eq!(job_tier("get_activity_per_hour_4000").unwrap(), t("tm"));
@@ -358,18 +466,43 @@ mod tests {
     }
 
     #[test]
-    fn p_cum_sql_follows_the_limit_for_tm_and_m3_only() {
+    fn bands_decide_the_predicates_as_the_values_do() {
+        let values = [
+            -1, 0, 1, 299, 300, 2999, 3000, 3299, 3300, 3599, 3600, 3999, 4000, 4001, 4199, 4200,
+            5000, 99_999, 100_000,
+        ];
+        for tier in tiers::RANKS {
+            for tl in [3900, 4000, 4200, 99_999, 999_999] {
+                for v in values {
+                    assert_eq!(
+                        p_cum_banded(tier, band_of(v), v >= tl),
+                        tiers::p_cum(tier, v, tl),
+                        "{} {v} {tl}",
+                        tier.key
+                    );
+                }
+            }
+            for rank in [0, 1, 10, 11, 99_999] {
+                for v in values {
+                    assert_eq!(
+                        p_player_cum_banded(tier, band_of(v), rank <= TRACKMASTER_RANK),
+                        tiers::p_player_cum(tier, v, rank),
+                        "{} {v} {rank}",
+                        tier.key
+                    );
+                }
+            }
+        }
         assert_eq!(
-            p_cum_sql(t("tm"), "min_elo"),
-            "g.min_elo >= g.trackmaster_limit"
+            band_sql("g.min_elo"),
+            "CASE WHEN g.min_elo >= 4000 THEN 4000 WHEN g.min_elo >= 3600 THEN 3600 \
+             WHEN g.min_elo >= 3300 THEN 3300 WHEN g.min_elo >= 3000 THEN 3000 \
+             WHEN g.min_elo >= 2600 THEN 2600 WHEN g.min_elo >= 2300 THEN 2300 \
+             WHEN g.min_elo >= 2000 THEN 2000 WHEN g.min_elo >= 1600 THEN 1600 \
+             WHEN g.min_elo >= 1300 THEN 1300 WHEN g.min_elo >= 1000 THEN 1000 \
+             WHEN g.min_elo >= 600 THEN 600 WHEN g.min_elo >= 300 THEN 300 \
+             WHEN g.min_elo >= 0 THEN 0 ELSE -1 END"
         );
-        assert_eq!(
-            p_cum_sql(t("m3"), "max_elo"),
-            "g.max_elo >= 3600 AND g.max_elo < g.trackmaster_limit"
-        );
-        assert_eq!(p_cum_sql(t("m1"), "min_elo"), "g.min_elo >= 3000");
-        assert!(games_by_day_and_hour_sql(t("g1")).contains("g.min_elo >= 2000 AND"));
-        assert!(participations_by_country_and_hour_sql(t("s1")).contains("g.max_elo >= 1000 AND"));
     }
 
     #[test]
