@@ -215,9 +215,15 @@ fn statistics_list() -> String {
             s.description
         ));
     }
-    text.push_str("Not computed yet (no file is written for them):\n");
-    for s in stats::STATISTICS.iter().filter(|s| !s.is_computed()) {
-        text.push_str(&format!("  {}  {}*: {}\n", s.code, s.base, s.description));
+    let missing: Vec<_> = stats::STATISTICS
+        .iter()
+        .filter(|s| !s.is_computed())
+        .collect();
+    if !missing.is_empty() {
+        text.push_str("Not computed yet (no file is written for them):\n");
+        for s in missing {
+            text.push_str(&format!("  {}  {}*: {}\n", s.code, s.base, s.description));
+        }
     }
     text
 }

@@ -101,7 +101,7 @@ fn stats_selects_jobs_by_substring_and_refuses_unknown_names() {
         ["get_clubs_leaderboard_1.txt", "get_maps_statistics_1.txt"]
     );
 
-    for unknown in ["clubs,nope", "heatmap"] {
+    for unknown in ["clubs,nope", "positions"] {
         let run = s.run(&["compute-stats", "--season", "1", "--stats", unknown]);
         run.assert_code(2)
             .assert_error_line("matches no statistic mmstatus computes")
@@ -137,17 +137,35 @@ fn every_computed_statistic_is_written_and_listed() {
     ] {
         assert!(s.exists(file), "{file}");
     }
-    // Nothing of the statistics still to come.
-    assert!(!s.exists("get_activity_per_hour_0_1.txt"));
-    // 15 files of S01–S07 and S19, 47 of S14–S18 (13 + 4 + 4 + 13 + 13).
-    assert_eq!(std::fs::read_dir(s.cache()).unwrap().count(), 15 + 47);
+    // The activity family (S08–S13): 13 files each.
+    for base in [
+        "activity_per_country",
+        "activity_per_players_per_country",
+        "activity_per_country_and_hour",
+        "activity_per_hour",
+        "activity_heatmap",
+        "activity_per_day_of_the_week",
+    ] {
+        for elo in [
+            4000, 3600, 3300, 3000, 2600, 2300, 2000, 1600, 1300, 1000, 600, 300, 0,
+        ] {
+            let file = format!("get_{base}_{elo}_1.txt");
+            assert!(s.exists(&file), "{file}");
+        }
+    }
+    // 15 files of S01–S07 and S19, 47 of S14–S18 (13 + 4 + 4 + 13 + 13),
+    // 78 of S08–S13 (6 × 13).
+    assert_eq!(
+        std::fs::read_dir(s.cache()).unwrap().count(),
+        15 + 47 + 6 * 13
+    );
 
     // No database configuration needed for the listing.
     let list = crate::common::mmstatus_with_env(&["compute-stats", "--list-stats"], &[]);
     list.assert_ok()
         .assert_stdout_contains("S01  get_clubs_leaderboard:")
-        .assert_stdout_contains("Not computed yet")
         .assert_stdout_contains("S12  get_activity_heatmap");
+    assert!(!list.stdout.contains("Not computed yet"), "{}", list.stdout);
 }
 
 #[test]

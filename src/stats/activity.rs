@@ -1,0 +1,516 @@
+//! The activity family (stats.md §3 S08–S13), one `<elo>` variant per job:
+//! games per hour, per day of the week and both (S11–S13, P-cum on
+//! `min_elo`), participations and wins per current country and per country
+//! and hour (S08, S10, P-cum on `max_elo`), and qualified players per
+//! country (S09, P-player-cum on current points and rank).
+//!
+//! Hours and days are those of the stored naive local time (`HOUR`,
+//! `DAYOFWEEK − 1`, 0 = Sunday), never converted: a game stored at 02:30 on
+//! the day daylight saving ends counts in hour 2 once, whichever 02:30 it was.
+
+use crate::db::models::Season;
+use crate::stats::output::{now_epoch, Document};
+use crate::stats::tiers::{self, Tier, TRACKMASTER_RANK};
+use chrono::NaiveDateTime;
+use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
+use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+const HOURS: usize = 24;
+const DAYS: usize = 7;
+
+/// The tier named by the `<elo>` that ends a job name.
+fn job_tier(job: &str) -> anyhow::Result<Tier> {
+    job.rsplit('_')
+        .next()
+        .and_then(|elo| elo.parse().ok())
+        .and_then(tiers::by_min_elo)
+        .ok_or_else(|| anyhow::anyhow!("{job} names no rank tier"))
+}
+
+/// `f`'s band: the highest tier min_elo it reaches, -1 under 0. With the
+/// "reaches the game's Trackmaster limit" flag, a band decides P-cum for
+/// every tier at once (see [`p_cum_banded`]).
+fn band_sql(f: &str) -> String {
+    let cases: String = tiers::RANKS
+        .iter()
+        .map(|t| format!("WHEN {f} >= {0} THEN {0} ", t.min_elo))
+        .collect();
+    format!("CASE {cases}ELSE -1 END")
+}
+
+/// P-cum from a band and the limit flag; equal to [`tiers::p_cum`] on the
+/// field itself: tm `f >= tl`, m3 `3600 <= f < tl`, others `f >= min`.
+fn p_cum_banded(tier: Tier, band: i32, reaches_limit: bool) -> bool {
+    if tier.is_tm() {
+        reaches_limit
+    } else if tier.is_m3() {
+        band >= tier.min_elo && !reaches_limit
+    } else {
+        band >= tier.min_elo
+    }
+}
+
+/// P-player-cum from a points band and "rank <= 10"; equal to
+/// [`tiers::p_player_cum`] on the points themselves.
+fn p_player_cum_banded(tier: Tier, band: i32, top: bool) -> bool {
+    band >= tier.min_elo && (!tier.is_tm() || top)
+}
+
+/// Games with a computed elo in the window (both ends), unfinished ones
+/// too, per local day of the week (0 = Sunday), hour, band of `min_elo`
+/// and whether `min_elo` reaches the game's Trackmaster limit: every tier's
+/// S11–S13 in one scan.
+const GAMES_BY_DAY_HOUR_AND_BAND_SQL: &str = "\
+SELECT CAST(DAYOFWEEK(g.time) - 1 AS SIGNED) AS day, CAST(HOUR(g.time) AS SIGNED) AS hour, \
+ CAST({band} AS SIGNED) AS band, CAST(g.min_elo >= g.trackmaster_limit AS SIGNED) AS at_limit, \
+ COUNT(*) AS games \
+FROM game g \
+WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? \
+GROUP BY day, hour, band, at_limit";
+
+pub fn games_by_day_hour_and_band_sql() -> String {
+    GAMES_BY_DAY_HOUR_AND_BAND_SQL.replace("{band}", &band_sql("g.min_elo"))
+}
+
+/// Participations (playergame rows) of games with a computed elo in the
+/// window, unfinished ones too, with their wins, per player's current
+/// country id (NULL without one), local hour, band of the game's `max_elo`
+/// and whether it reaches the Trackmaster limit: every tier's S08 and S10
+/// in one scan.
+const PARTICIPATIONS_BY_COUNTRY_HOUR_AND_BAND_SQL: &str = "\
+SELECT p.country_id AS country, CAST(HOUR(g.time) AS SIGNED) AS hour, \
+ CAST({band} AS SIGNED) AS band, CAST(g.max_elo >= g.trackmaster_limit AS SIGNED) AS at_limit, \
+ COUNT(*) AS total, CAST(SUM(pg.is_win) AS SIGNED) AS wins \
+FROM game g JOIN playergame pg ON pg.game_id = g.id JOIN player p ON p.uuid = pg.player_id \
+WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? \
+GROUP BY country, hour, band, at_limit";
+
+pub fn participations_by_country_hour_and_band_sql() -> String {
+    PARTICIPATIONS_BY_COUNTRY_HOUR_AND_BAND_SQL.replace("{band}", &band_sql("g.max_elo"))
+}
+
+/// Players whose last match started strictly after the season start (no
+/// upper bound), per current country id, band of current points and
+/// whether their current rank is 10 at worst: every tier's S09 in one scan.
+const PLAYERS_BY_COUNTRY_AND_BAND_SQL: &str = "\
+SELECT p.country_id AS country, CAST({band} AS SIGNED) AS band, \
+ CAST(p.`rank` <= {top} AS SIGNED) AS top, COUNT(*) AS total \
+FROM player p JOIN game g ON g.id = p.last_match_id \
+WHERE g.time > ? \
+GROUP BY country, band, top";
+
+pub fn players_by_country_and_band_sql() -> String {
+    PLAYERS_BY_COUNTRY_AND_BAND_SQL
+        .replace("{band}", &band_sql("p.points"))
+        .replace("{top}", &TRACKMASTER_RANK.to_string())
+}
+
+/// The zone fields of the country ids the groups name.
+const ZONES_SQL: &str = "\
+SELECT z.id AS id, z.name AS name, z.file_name AS file_name, z.country_alpha3 AS alpha3 FROM zone z";
+
+#[derive(QueryableByName, Debug, Clone)]
+struct GameCell {
+    #[diesel(sql_type = BigInt)]
+    day: i64,
+    #[diesel(sql_type = BigInt)]
+    hour: i64,
+    #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    at_limit: i64,
+    #[diesel(sql_type = BigInt)]
+    games: i64,
+}
+
+#[derive(QueryableByName, Debug, Clone)]
+struct ParticipationCell {
+    #[diesel(sql_type = Nullable<Integer>)]
+    country: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    hour: i64,
+    #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    at_limit: i64,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    wins: i64,
+}
+
+#[derive(QueryableByName, Debug, Clone)]
+struct PlayerCell {
+    #[diesel(sql_type = Nullable<Integer>)]
+    country: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    band: i64,
+    #[diesel(sql_type = BigInt)]
+    top: i64,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// A country group's zone fields (all null for players without a country).
+#[derive(QueryableByName, Debug, Clone, Default)]
+struct Zone {
+    #[diesel(sql_type = Nullable<Integer>)]
+    id: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    file_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    alpha3: Option<String>,
+}
+
+impl Zone {
+    fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("id".into(), json!(self.id));
+        fields.insert("name".into(), json!(self.name));
+        fields.insert("file_name".into(), json!(self.file_name));
+        fields.insert("country_alpha3".into(), json!(self.alpha3));
+        fields
+    }
+}
+
+/// One scan's rows, kept for the other tiers' jobs of the same season and
+/// window within this run (the 13 variants of a statistic run one after
+/// the other and would otherwise scan the same rows 13 times).
+struct Scan<T> {
+    rows: Mutex<Option<(ScanKey, Arc<Vec<T>>)>>,
+}
+
+type ScanKey = (i32, NaiveDateTime, NaiveDateTime);
+
+impl<T> Scan<T> {
+    const fn new() -> Scan<T> {
+        Scan {
+            rows: Mutex::new(None),
+        }
+    }
+
+    fn get(
+        &self,
+        season: &Season,
+        load: impl FnOnce() -> anyhow::Result<Vec<T>>,
+    ) -> anyhow::Result<Arc<Vec<T>>> {
+        let key = (season.id, season.start_time, season.end_time);
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, found)) = rows.as_ref() {
+            if *cached == key {
+                return Ok(Arc::clone(found));
+            }
+        }
+        let loaded = Arc::new(load()?);
+        *rows = Some((key, Arc::clone(&loaded)));
+        Ok(loaded)
+    }
+}
+
+static GAME_SCAN: Scan<GameCell> = Scan::new();
+static PARTICIPATION_SCAN: Scan<ParticipationCell> = Scan::new();
+static PLAYER_SCAN: Scan<PlayerCell> = Scan::new();
+
+fn band(value: i64) -> i32 {
+    i32::try_from(value).unwrap_or(-1)
+}
+
+/// The S11–S13 cells of `job`'s tier: games per (day, hour), by day then hour.
+fn game_cells(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<BTreeMap<(i64, i64), i64>> {
+    let tier = job_tier(job)?;
+    let rows = GAME_SCAN.get(season, || {
+        Ok(sql_query(games_by_day_hour_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .bind::<Datetime, _>(season.end_time)
+            .load(conn)?)
+    })?;
+    let mut cells = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| p_cum_banded(tier, band(r.band), r.at_limit != 0))
+    {
+        *cells.entry((row.day, row.hour)).or_insert(0) += row.games;
+    }
+    Ok(cells)
+}
+
+/// The zones of the country ids, by id.
+fn zones(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<i32, Zone>> {
+    let rows: Vec<Zone> = sql_query(ZONES_SQL).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|z| z.id.map(|id| (id, z)))
+        .collect())
+}
+
+/// The zone fields of country id `country` (null fields without one).
+fn zone_of(zones: &BTreeMap<i32, Zone>, country: Option<i32>) -> Zone {
+    country
+        .and_then(|id| zones.get(&id).cloned())
+        .unwrap_or_default()
+}
+/// One country group's participations, wins and participations per hour.
+#[derive(Debug, Clone, Default)]
+struct CountryActivity {
+    zone: Zone,
+    total: i64,
+    wins: i64,
+    hours: [i64; HOURS],
+}
+
+/// `"h-(h+1)"`: the key of hour `h`.
+fn hour_key(hour: usize) -> String {
+    format!("{hour}-{}", hour + 1)
+}
+
+/// A bucket index from SQL, `None` when out of range (never from MariaDB).
+fn bucket(value: i64, size: usize) -> Option<usize> {
+    usize::try_from(value).ok().filter(|v| *v < size)
+}
+
+fn document(job: &str, season: &Season, results: Value) -> Vec<Document> {
+    let content = json!({"results": results, "last_updated": now_epoch()});
+    vec![Document::main(job, season.id, content)]
+}
+
+/// S11: `get_activity_per_hour_<elo>_<S>.txt`, all 24 hours (0 when empty).
+pub fn per_hour(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let mut hours = [0i64; HOURS];
+    for ((_, hour), games) in game_cells(conn, job, season)? {
+        if let Some(h) = bucket(hour, HOURS) {
+            hours[h] += games;
+        }
+    }
+    let results: Map<String, Value> = hours
+        .iter()
+        .enumerate()
+        .map(|(h, n)| (hour_key(h), json!(n)))
+        .collect();
+    Ok(document(job, season, Value::Object(results)))
+}
+
+/// S12: `get_activity_heatmap_<elo>_<S>.txt`, the cells with games, by day then hour.
+pub fn heatmap(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let results: Vec<Value> = game_cells(conn, job, season)?
+        .into_iter()
+        .map(|((day, hour), games)| json!({"day": day, "hour": hour, "count": games}))
+        .collect();
+    Ok(document(job, season, Value::Array(results)))
+}
+
+/// S13: `get_activity_per_day_of_the_week_<elo>_<S>.txt`, days "0" (Sunday)
+/// to "6", 0 when empty.
+pub fn per_day_of_the_week(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let mut days = [0i64; DAYS];
+    for ((day, _), games) in game_cells(conn, job, season)? {
+        if let Some(d) = bucket(day, DAYS) {
+            days[d] += games;
+        }
+    }
+    let results: Map<String, Value> = days
+        .iter()
+        .enumerate()
+        .map(|(d, n)| (d.to_string(), json!(n)))
+        .collect();
+    Ok(document(job, season, Value::Object(results)))
+}
+
+/// The country groups of S08 and S10 for `job`'s tier, by country id,
+/// players without a country first.
+fn country_activity(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<CountryActivity>> {
+    let tier = job_tier(job)?;
+    let rows = PARTICIPATION_SCAN.get(season, || {
+        Ok(sql_query(participations_by_country_hour_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .bind::<Datetime, _>(season.end_time)
+            .load(conn)?)
+    })?;
+    let zones = zones(conn)?;
+    let mut groups: BTreeMap<Option<i32>, CountryActivity> = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| p_cum_banded(tier, band(r.band), r.at_limit != 0))
+    {
+        let group = groups
+            .entry(row.country)
+            .or_insert_with(|| CountryActivity {
+                zone: zone_of(&zones, row.country),
+                ..CountryActivity::default()
+            });
+        group.total += row.total;
+        group.wins += row.wins;
+        if let Some(h) = bucket(row.hour, HOURS) {
+            group.hours[h] += row.total;
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// S08: `get_activity_per_country_<elo>_<S>.txt`.
+pub fn per_country(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let results: Vec<Value> = country_activity(conn, job, season)?
+        .into_iter()
+        .map(|c| {
+            let mut fields = c.zone.fields();
+            fields.insert("total".into(), json!(c.total));
+            fields.insert("wins".into(), json!(c.wins));
+            Value::Object(fields)
+        })
+        .collect();
+    Ok(document(job, season, Value::Array(results)))
+}
+
+/// S10: `get_activity_per_country_and_hour_<elo>_<S>.txt`, all 24 hours per country.
+pub fn per_country_and_hour(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let results: Vec<Value> = country_activity(conn, job, season)?
+        .into_iter()
+        .map(|c| {
+            let mut fields = c.zone.fields();
+            for (h, n) in c.hours.iter().enumerate() {
+                fields.insert(hour_key(h), json!(n));
+            }
+            Value::Object(fields)
+        })
+        .collect();
+    Ok(document(job, season, Value::Array(results)))
+}
+
+/// S09: `get_activity_per_players_per_country_<elo>_<S>.txt`, by country
+/// id, players without a country first.
+pub fn players_per_country(
+    conn: &mut MysqlConnection,
+    job: &str,
+    season: &Season,
+) -> anyhow::Result<Vec<Document>> {
+    let tier = job_tier(job)?;
+    let rows = PLAYER_SCAN.get(season, || {
+        Ok(sql_query(players_by_country_and_band_sql())
+            .bind::<Datetime, _>(season.start_time)
+            .load(conn)?)
+    })?;
+    let zones = zones(conn)?;
+    let mut totals: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| p_player_cum_banded(tier, band(r.band), r.top != 0))
+    {
+        *totals.entry(row.country).or_insert(0) += row.total;
+    }
+    let results: Vec<Value> = totals
+        .into_iter()
+        .map(|(country, total)| {
+            let mut fields = zone_of(&zones, country).fields();
+            fields.insert("total".into(), json!(total));
+            Value::Object(fields)
+        })
+        .collect();
+    Ok(document(job, season, Value::Array(results)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(key: &str) -> Tier {
+        *tiers::RANKS.iter().find(|t| t.key == key).unwrap()
+    }
+
+    /// The band `band_sql` computes, in Rust.
+    fn band_of(value: i32) -> i32 {
+        tiers::RANKS
+            .iter()
+            .map(|t| t.min_elo)
+            .find(|min| value >= *min)
+            .unwrap_or(-1)
+    }
+
+    #[test]
+    fn job_names_end_with_their_tier() {
+        assert_eq!(job_tier("get_activity_per_hour_4000").unwrap(), t("tm"));
+        assert_eq!(job_tier("get_activity_heatmap_0").unwrap(), t("b1"));
+        assert!(job_tier("get_activity_heatmap_3301").is_err());
+        assert!(job_tier("get_activity_heatmap").is_err());
+    }
+
+    #[test]
+    fn bands_decide_the_predicates_as_the_values_do() {
+        let values = [
+            -1, 0, 1, 299, 300, 2999, 3000, 3299, 3300, 3599, 3600, 3999, 4000, 4001, 4199, 4200,
+            5000, 99_999, 100_000,
+        ];
+        for tier in tiers::RANKS {
+            for tl in [3900, 4000, 4200, 99_999, 999_999] {
+                for v in values {
+                    assert_eq!(
+                        p_cum_banded(tier, band_of(v), v >= tl),
+                        tiers::p_cum(tier, v, tl),
+                        "{} {v} {tl}",
+                        tier.key
+                    );
+                }
+            }
+            for rank in [0, 1, 10, 11, 99_999] {
+                for v in values {
+                    assert_eq!(
+                        p_player_cum_banded(tier, band_of(v), rank <= TRACKMASTER_RANK),
+                        tiers::p_player_cum(tier, v, rank),
+                        "{} {v} {rank}",
+                        tier.key
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            band_sql("g.min_elo"),
+            "CASE WHEN g.min_elo >= 4000 THEN 4000 WHEN g.min_elo >= 3600 THEN 3600 \
+             WHEN g.min_elo >= 3300 THEN 3300 WHEN g.min_elo >= 3000 THEN 3000 \
+             WHEN g.min_elo >= 2600 THEN 2600 WHEN g.min_elo >= 2300 THEN 2300 \
+             WHEN g.min_elo >= 2000 THEN 2000 WHEN g.min_elo >= 1600 THEN 1600 \
+             WHEN g.min_elo >= 1300 THEN 1300 WHEN g.min_elo >= 1000 THEN 1000 \
+             WHEN g.min_elo >= 600 THEN 600 WHEN g.min_elo >= 300 THEN 300 \
+             WHEN g.min_elo >= 0 THEN 0 ELSE -1 END"
+        );
+    }
+
+    #[test]
+    fn hour_keys_run_from_0_1_to_23_24() {
+        assert_eq!(hour_key(0), "0-1");
+        assert_eq!(hour_key(23), "23-24");
+        assert_eq!(bucket(24, HOURS), None);
+        assert_eq!(bucket(-1, HOURS), None);
+        assert_eq!(bucket(6, DAYS), Some(6));
+    }
+}
