@@ -1,12 +1,16 @@
 //! `mmstatus compute-stats`: the statistics files the website reads.
 
 use crate::cli::collector;
+use crate::cli::logging;
 use crate::config::Config;
 use crate::db::models::Season;
 use crate::db::season;
 use crate::error::Error;
 use crate::stats::{self, Job, JobReport};
 use chrono::NaiveDateTime;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 /// The run lock of compute-stats: `mmstatus:<database>:stats`.
 const RUN_LOCK: &str = "stats";
@@ -23,7 +27,8 @@ const FINAL_REFRESH_HOURS: i64 = 24;
 /// is logged, keeps its previous files and does not stop the others (exit
 /// code 8). Only one run at a time computes statistics on a database: a
 /// second one says so and exits 0 (5 with --strict). --list-stats shows which
-/// statistics mmstatus computes so far.
+/// statistics mmstatus computes so far. On a terminal, a progress bar through
+/// the jobs; elsewhere (cron logs) only log lines.
 #[derive(Debug, clap::Args)]
 pub struct Opts {
     /// A season to compute (its id; repeatable). Unknown ids are refused.
@@ -55,6 +60,12 @@ pub struct Opts {
     #[arg(long, value_enum, value_name = "PART")]
     pub only: Option<Part>,
 
+    /// Start no statistics job after this many seconds from the start of the
+    /// run (the job running then finishes; the others keep their previous
+    /// files until the next run). Bounds a scheduled run.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<u64>,
+
     /// With the rollups: create every missing period from the oldest game on
     /// (once, after adopting a database or a pause), not only the last ones.
     #[arg(long)]
@@ -72,6 +83,7 @@ pub enum Part {
 const ROLLUPS_LOCK: &str = "rollups";
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
+    let started = Instant::now();
     if opts.list_stats {
         return list_stats();
     }
@@ -88,7 +100,10 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     if opts.only == Some(Part::Rollups) {
         return Ok(());
     }
-    run_statistics(opts, jobs, config)
+    let deadline = opts
+        .deadline
+        .map(|secs| started + Duration::from_secs(secs));
+    run_statistics(opts, jobs, config, deadline)
 }
 
 /// The rollups part, under its own lock.
@@ -109,7 +124,12 @@ fn run_rollups(config: &Config, backfill: bool, strict: bool) -> anyhow::Result<
     Ok(())
 }
 
-fn run_statistics(opts: Opts, jobs: Vec<Job>, config: &Config) -> anyhow::Result<()> {
+fn run_statistics(
+    opts: Opts,
+    jobs: Vec<Job>,
+    config: &Config,
+    deadline: Option<Instant>,
+) -> anyhow::Result<()> {
     let cache = crate::collect::cache_dir(&crate::env::process_var)?;
     let Some(mut conn) =
         collector::connect_locked(config, RUN_LOCK, "computing statistics", opts.strict)?
@@ -120,17 +140,55 @@ fn run_statistics(opts: Opts, jobs: Vec<Job>, config: &Config) -> anyhow::Result
     if seasons.is_empty() {
         log::info!("no season ends later than {FINAL_REFRESH_HOURS} h ago; nothing to compute");
     }
+    let planned: Vec<(&Season, &Job)> = seasons
+        .iter()
+        .flat_map(|season| jobs.iter().map(move |job| (season, job)))
+        .collect();
+    let bar = progress_bar(planned.len());
     let mut reports = Vec::new();
-    for season in &seasons {
-        for job in &jobs {
-            reports.push(stats::run_job(&mut conn, &cache, job, season));
+    for (season, job) in &planned {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            log::warn!(
+                "--deadline reached: {} of {} statistics job(s) not started; their previous \
+                 files are kept",
+                planned.len() - reports.len(),
+                planned.len()
+            );
+            break;
         }
+        if let Some(bar) = &bar {
+            bar.set_message(format!("season {}: {}", season.id, job.name));
+        }
+        reports.push(stats::run_job(&mut conn, &cache, job, season));
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+        logging::set_progress_bar(None);
     }
     collector::release_lock(&mut conn, config, RUN_LOCK);
     if opts.timings {
         print!("{}", timings_table(&reports));
     }
     outcome(&reports)
+}
+
+/// A progress bar through the jobs on stderr when it is a terminal; none
+/// otherwise, so logs written to files (cron) hold only log lines.
+fn progress_bar(jobs: usize) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(jobs as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} jobs  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    logging::set_progress_bar(Some(bar.clone()));
+    Some(bar)
 }
 
 /// The jobs `--stats` picks (all computed ones without it).

@@ -19,6 +19,21 @@ const HTTP_STACK: &[&str] = &[
     "openssl",
 ];
 
+/// The progress bar on screen, if any: records are printed above it.
+static PROGRESS_BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Makes log records print above `bar` (None: no bar any more), so a bar and
+/// log lines on one terminal do not overwrite each other.
+pub fn set_progress_bar(bar: Option<indicatif::ProgressBar>) {
+    if let Ok(mut current) = PROGRESS_BAR.lock() {
+        *current = bar;
+    }
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    PROGRESS_BAR.lock().ok().and_then(|bar| bar.clone())
+}
+
 /// Installs the logger the flags and the RUST_LOG variable ask for. The
 /// binary calls it once at start; tests call it to log exactly as it does.
 pub fn init_logging(global: &GlobalOpts) {
@@ -43,8 +58,14 @@ impl log::Log for SecretSafeLogger {
     }
 
     fn log(&self, record: &log::Record) {
-        if !is_http_stack_detail(record.level(), record.target(), record.module_path()) {
-            self.inner.log(record);
+        if is_http_stack_detail(record.level(), record.target(), record.module_path())
+            || !self.inner.matches(record)
+        {
+            return;
+        }
+        match progress_bar() {
+            Some(bar) => bar.suspend(|| self.inner.log(record)),
+            None => self.inner.log(record),
         }
     }
 

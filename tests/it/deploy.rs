@@ -62,6 +62,23 @@ fn every_job_runs_a_valid_command_as_the_service_user_and_logs_to_a_file() {
 }
 
 #[test]
+fn the_statistics_run_at_the_reference_cadence() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crontab")).unwrap();
+    let schedule_of = |part: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| l.contains(&format!("mmstatus compute-stats --only {part}")))
+            .map(|l| l.split_whitespace().take(5).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(schedule_of("rollups"), ["*/3 * * * *"], "stats.md §2.4");
+    let hourly = schedule_of("statistics");
+    assert_eq!(hourly.len(), 1, "{hourly:?}");
+    assert!(hourly[0].ends_with(" * * * *"), "hourly: {hourly:?}");
+    assert!(hourly[0].split(' ').next().unwrap().parse::<u32>().is_ok());
+}
+
+#[test]
 fn the_schedule_sets_its_environment() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crontab")).unwrap();
     for variable in ["SHELL=", "PATH=", "CRON_TZ="] {

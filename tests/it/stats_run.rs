@@ -294,3 +294,36 @@ fn an_empty_season_writes_empty_results() {
     }
     assert!(!s.exists("top_100_by_country"));
 }
+
+#[test]
+fn without_a_terminal_stderr_holds_only_log_lines() {
+    let s = small_season();
+    let run = s.run(&["compute-stats", "--season", "1", "--timings"]);
+    run.assert_ok();
+    assert!(s.exists("get_maps_statistics_1.txt"), "{run:#?}");
+    assert!(run.stderr.contains("statistics job(s) run"), "{run:#?}");
+    for line in run.stderr.lines() {
+        assert!(
+            line.starts_with('[') && line.contains(" mmstatus"),
+            "a log line, not a progress bar: {line:?}"
+        );
+    }
+    for control in ['\r', '\u{1b}'] {
+        assert!(!run.stderr.contains(control), "{run:#?}");
+    }
+    assert!(run.stdout.contains("total"), "the timings table: {run:#?}");
+}
+
+#[test]
+fn a_deadline_reached_starts_no_more_jobs_and_keeps_the_files() {
+    let s = small_season();
+    let run = s.run(&["compute-stats", "--season", "1", "--deadline", "0"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("--deadline reached"), "{run:#?}");
+    assert!(run.stderr.contains("0 statistics job(s) run"), "{run:#?}");
+    assert!(!s.exists("get_maps_statistics_1.txt"), "{run:#?}");
+    let run = s.run(&["compute-stats", "--season", "1", "--deadline", "3600"]);
+    run.assert_ok();
+    assert!(!run.stderr.contains("--deadline reached"), "{run:#?}");
+    assert!(s.exists("get_maps_statistics_1.txt"), "{run:#?}");
+}
