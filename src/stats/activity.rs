@@ -10,13 +10,12 @@
 
 use crate::db::models::Season;
 use crate::stats::output::{now_epoch, Document};
+use crate::stats::scan::Scan;
 use crate::stats::tiers::{self, Tier, TRACKMASTER_RANK};
-use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 const HOURS: usize = 24;
 const DAYS: usize = 7;
@@ -178,40 +177,7 @@ impl Zone {
     }
 }
 
-/// One scan's rows, kept for the other tiers' jobs of the same season and
-/// window within this run (the 13 variants of a statistic run one after
-/// the other and would otherwise scan the same rows 13 times).
-struct Scan<T> {
-    rows: Mutex<Option<(ScanKey, Arc<Vec<T>>)>>,
-}
-
-type ScanKey = (i32, NaiveDateTime, NaiveDateTime);
-
-impl<T> Scan<T> {
-    const fn new() -> Scan<T> {
-        Scan {
-            rows: Mutex::new(None),
-        }
-    }
-
-    fn get(
-        &self,
-        season: &Season,
-        load: impl FnOnce() -> anyhow::Result<Vec<T>>,
-    ) -> anyhow::Result<Arc<Vec<T>>> {
-        let key = (season.id, season.start_time, season.end_time);
-        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((cached, found)) = rows.as_ref() {
-            if *cached == key {
-                return Ok(Arc::clone(found));
-            }
-        }
-        let loaded = Arc::new(load()?);
-        *rows = Some((key, Arc::clone(&loaded)));
-        Ok(loaded)
-    }
-}
-
+// The 13 tier variants of a statistic share one scan of the season's rows.
 static GAME_SCAN: Scan<GameCell> = Scan::new();
 static PARTICIPATION_SCAN: Scan<ParticipationCell> = Scan::new();
 static PLAYER_SCAN: Scan<PlayerCell> = Scan::new();

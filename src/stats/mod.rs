@@ -13,6 +13,7 @@ pub mod output;
 pub mod players;
 pub mod rank_history;
 pub mod rollups;
+pub mod scan;
 pub mod tiers;
 pub mod top100;
 pub mod weekly;

@@ -3,9 +3,13 @@
 
 use crate::db::models::Season;
 use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
-use diesel::sql_types::{BigInt, Datetime, Nullable, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use crate::stats::scan::Scan;
+use diesel::connection::DefaultLoadingMode;
+use diesel::mysql::MysqlConnection;
+use diesel::sql_types::{Bool, Datetime, Nullable, Text};
+use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Players per file.
 pub const LIMIT: i64 = 100;
@@ -14,24 +18,60 @@ pub const LIMIT: i64 = 100;
 pub const ORDERS: [&str; 4] = ["played", "wins", "losses", "mvps"];
 
 /// Every participation of the window's games (unfinished ones too: there
-/// `is_win` is false, so they count as losses), per player, ordered by the
-/// measure named by `{order}` (one of [`ORDERS`]), equal values by uuid.
+/// `is_win` is false, so they count as losses). No GROUP BY: on a season of
+/// a million participations MariaDB's grouping spills to an on-disk
+/// temporary table that is slow and fails; the totals are summed here.
+pub const PARTICIPATIONS_SQL: &str = "\
+SELECT pg.player_id AS uuid, pg.is_win AS is_win, pg.is_mvp AS is_mvp \
+FROM game g JOIN playergame pg ON pg.game_id = g.id \
+WHERE g.time BETWEEN ? AND ?";
+
+/// The name, club tag and country of the players whose uuids fill the
+/// `{uuids}` list of placeholders.
 const PLAYERS_SQL: &str = "\
 SELECT p.uuid AS uuid, p.name AS name, p.club_tag AS club_tag, z.name AS country_name, \
- z.file_name AS country_file_name, z.country_alpha3 AS alpha3, \
- COUNT(*) AS played, CAST(SUM(pg.is_win) AS SIGNED) AS wins, \
- CAST(SUM(NOT pg.is_win) AS SIGNED) AS losses, CAST(SUM(pg.is_mvp) AS SIGNED) AS mvps \
-FROM playergame pg JOIN game g ON g.id = pg.game_id JOIN player p ON p.uuid = pg.player_id \
-LEFT JOIN zone z ON z.id = p.country_id \
-WHERE g.time BETWEEN ? AND ? \
-GROUP BY p.uuid, p.name, p.club_tag, z.name, z.file_name, z.country_alpha3 \
-ORDER BY {order} DESC, p.uuid LIMIT ?";
+ z.file_name AS country_file_name, z.country_alpha3 AS alpha3 \
+FROM player p LEFT JOIN zone z ON z.id = p.country_id \
+WHERE p.uuid IN ({uuids})";
 
-/// The statement of one order; `None` for an order that is not one of [`ORDERS`].
-pub fn players_sql(order: &str) -> Option<String> {
-    ORDERS
-        .contains(&order)
-        .then(|| PLAYERS_SQL.replace("{order}", order))
+/// The statement naming `count` players (at least one placeholder, so that
+/// an empty list stays valid SQL and matches nobody).
+pub fn players_sql(count: usize) -> String {
+    let marks = vec!["?"; count.max(1)].join(", ");
+    PLAYERS_SQL.replace("{uuids}", &marks)
+}
+
+#[derive(QueryableByName)]
+struct ParticipationRow {
+    #[diesel(sql_type = Text)]
+    uuid: String,
+    #[diesel(sql_type = Bool)]
+    is_win: bool,
+    #[diesel(sql_type = Bool)]
+    is_mvp: bool,
+}
+
+/// One player's totals over the season window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub uuid: String,
+    pub played: i64,
+    pub wins: i64,
+    pub losses: i64,
+    pub mvps: i64,
+}
+
+impl Totals {
+    /// The measure `order` (one of [`ORDERS`]) names.
+    fn measure(&self, order: &str) -> Option<i64> {
+        match order {
+            "played" => Some(self.played),
+            "wins" => Some(self.wins),
+            "losses" => Some(self.losses),
+            "mvps" => Some(self.mvps),
+            _ => None,
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -48,14 +88,67 @@ struct PlayerRow {
     country_file_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     alpha3: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    played: i64,
-    #[diesel(sql_type = BigInt)]
-    wins: i64,
-    #[diesel(sql_type = BigInt)]
-    losses: i64,
-    #[diesel(sql_type = BigInt)]
-    mvps: i64,
+}
+
+// The four orders' jobs run one after the other and share one scan.
+static TOTALS_SCAN: Scan<Totals> = Scan::new();
+
+/// Every player's totals over `season`'s window, in no particular order.
+fn season_totals(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<Vec<Totals>> {
+    let mut totals: HashMap<String, Totals> = HashMap::new();
+    let rows = sql_query(PARTICIPATIONS_SQL)
+        .bind::<Datetime, _>(season.start_time)
+        .bind::<Datetime, _>(season.end_time)
+        .load_iter::<ParticipationRow, DefaultLoadingMode>(conn)?;
+    for row in rows {
+        let row = row?;
+        let player = totals.entry(row.uuid).or_insert_with_key(|uuid| Totals {
+            uuid: uuid.clone(),
+            played: 0,
+            wins: 0,
+            losses: 0,
+            mvps: 0,
+        });
+        player.played += 1;
+        player.wins += i64::from(row.is_win);
+        player.losses += i64::from(!row.is_win);
+        player.mvps += i64::from(row.is_mvp);
+    }
+    Ok(totals.into_values().collect())
+}
+
+/// The first [`LIMIT`] players by `order`'s measure (one of [`ORDERS`]),
+/// equal values by uuid.
+pub fn top(totals: &[Totals], order: &str) -> Vec<Totals> {
+    let limit = usize::try_from(LIMIT).unwrap_or(usize::MAX);
+    let ranking = |a: &&Totals, b: &&Totals| {
+        b.measure(order)
+            .cmp(&a.measure(order))
+            .then_with(|| a.uuid.cmp(&b.uuid))
+    };
+    let mut ranked: Vec<&Totals> = totals.iter().collect();
+    if ranked.len() > limit {
+        ranked.select_nth_unstable_by(limit - 1, ranking);
+        ranked.truncate(limit);
+    }
+    ranked.sort_by(ranking);
+    ranked.into_iter().cloned().collect()
+}
+
+/// The name, club tag and country of `players`, by uuid.
+fn players(
+    conn: &mut MysqlConnection,
+    players: &[Totals],
+) -> anyhow::Result<HashMap<String, PlayerRow>> {
+    let mut query = sql_query(players_sql(players.len())).into_boxed();
+    if players.is_empty() {
+        query = query.bind::<Text, _>(String::new());
+    }
+    for player in players {
+        query = query.bind::<Text, _>(player.uuid.clone());
+    }
+    let rows: Vec<PlayerRow> = query.load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.uuid.clone(), r)).collect())
 }
 
 /// S19: `get_players_matches_<order>_<S>.txt`, the order being the end of `job`.
@@ -65,20 +158,20 @@ pub fn matches(
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
     let order = job.rsplit('_').next().unwrap_or_default();
-    let sql =
-        players_sql(order).ok_or_else(|| anyhow::anyhow!("{job} is not a players statistic"))?;
-    let rows: Vec<PlayerRow> = sql_query(sql)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .bind::<BigInt, _>(LIMIT)
-        .load(conn)?;
-    let results: Vec<_> = rows
+    if !ORDERS.contains(&order) {
+        anyhow::bail!("{job} is not a players statistic");
+    }
+    let totals = TOTALS_SCAN.get(season, || season_totals(conn, season))?;
+    let ranked = top(&totals, order);
+    let mut named = players(conn, &ranked)?;
+    let results: Vec<_> = ranked
         .into_iter()
-        .map(|r| {
-            json!({"name": r.name, "uuid": dashed_uuid(&r.uuid), "club_tag": r.club_tag,
-                   "country": country(r.country_name.as_deref(), r.country_file_name.as_deref(),
-                                      r.alpha3.as_deref()),
-                   "played": r.played, "wins": r.wins, "losses": r.losses, "mvps": r.mvps})
+        .filter_map(|t| named.remove(&t.uuid).map(|p| (t, p)))
+        .map(|(t, p)| {
+            json!({"name": p.name, "uuid": dashed_uuid(&t.uuid), "club_tag": p.club_tag,
+                   "country": country(p.country_name.as_deref(), p.country_file_name.as_deref(),
+                                      p.alpha3.as_deref()),
+                   "played": t.played, "wins": t.wins, "losses": t.losses, "mvps": t.mvps})
         })
         .collect();
     let content = json!({"last_updated": now_epoch(), "results": results});
@@ -89,13 +182,49 @@ pub fn matches(
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_the_four_orders_make_a_statement() {
-        for order in ORDERS {
-            assert!(players_sql(order)
-                .unwrap()
-                .contains(&format!("ORDER BY {order} DESC")));
+    fn totals(uuid: &str, played: i64, wins: i64, mvps: i64) -> Totals {
+        Totals {
+            uuid: uuid.into(),
+            played,
+            wins,
+            losses: played - wins,
+            mvps,
         }
-        assert_eq!(players_sql("uuid; DROP TABLE player"), None);
+    }
+
+    fn uuids(ranked: &[Totals]) -> Vec<&str> {
+        ranked.iter().map(|t| t.uuid.as_str()).collect()
+    }
+
+    #[test]
+    fn one_placeholder_per_player_and_one_for_none() {
+        assert!(players_sql(3).contains("IN (?, ?, ?)"));
+        assert!(players_sql(0).contains("IN (?)"));
+    }
+
+    #[test]
+    fn each_order_ranks_by_its_measure_then_uuid() {
+        let all = [
+            totals("c", 3, 1, 0),
+            totals("a", 2, 2, 1),
+            totals("b", 3, 2, 1),
+        ];
+        assert_eq!(uuids(&top(&all, "played")), ["b", "c", "a"]);
+        assert_eq!(uuids(&top(&all, "wins")), ["a", "b", "c"]);
+        assert_eq!(uuids(&top(&all, "losses")), ["c", "b", "a"]);
+        assert_eq!(uuids(&top(&all, "mvps")), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn only_the_first_hundred_are_kept() {
+        let all: Vec<Totals> = (0..250)
+            .map(|i| totals(&format!("{i:03}"), i % 7, 0, 0))
+            .collect();
+        let ranked = top(&all, "played");
+        assert_eq!(ranked.len(), 100);
+        let mut expected = all.clone();
+        expected.sort_by(|a, b| b.played.cmp(&a.played).then(a.uuid.cmp(&b.uuid)));
+        expected.truncate(100);
+        assert_eq!(ranked, expected);
     }
 }
