@@ -6,8 +6,9 @@
 
 use crate::db::models::Season;
 use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
+use crate::stats::tiers::of_job as job_tier;
 use crate::stats::tiers::{Tier, TRACKMASTER_RANK};
-use crate::stats::weekly::{job_tier, stored_zone};
+use crate::stats::weekly::stored_zone;
 use chrono::{Duration, NaiveDateTime};
 use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};

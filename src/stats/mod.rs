@@ -14,6 +14,7 @@ pub mod players;
 pub mod rank_history;
 pub mod rollups;
 pub mod scan;
+pub mod season_rows;
 pub mod tiers;
 pub mod top100;
 pub mod weekly;

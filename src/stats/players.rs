@@ -91,7 +91,7 @@ struct PlayerRow {
 }
 
 // The four orders' jobs run one after the other and share one scan.
-static TOTALS_SCAN: Scan<Totals> = Scan::new();
+static TOTALS_SCAN: Scan<Vec<Totals>> = Scan::new();
 
 /// Every player's totals over `season`'s window, in no particular order.
 fn season_totals(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<Vec<Totals>> {

@@ -1,14 +1,14 @@
-//! One scan's rows, kept for the other jobs of the same season and window
-//! within this run: the variants of a statistic run one after the other and
+//! One scan's result, kept for the other jobs of the same season and window
+//! within this run: the statistics of a season run one after the other and
 //! would otherwise read the same rows once each.
 
 use crate::db::models::Season;
 use chrono::NaiveDateTime;
 use std::sync::{Arc, Mutex};
 
-/// The last rows loaded, with the season and window they were loaded for.
+/// The last result loaded, with the season and window it was loaded for.
 pub struct Scan<T> {
-    rows: Mutex<Option<(ScanKey, Arc<Vec<T>>)>>,
+    rows: Mutex<Option<(ScanKey, Arc<T>)>>,
 }
 
 impl<T> Default for Scan<T> {
@@ -26,12 +26,12 @@ impl<T> Scan<T> {
         }
     }
 
-    /// The rows of `season`'s window: the kept ones, or those `load` reads.
+    /// The result for `season`'s window: the kept one, or what `load` reads.
     pub fn get(
         &self,
         season: &Season,
-        load: impl FnOnce() -> anyhow::Result<Vec<T>>,
-    ) -> anyhow::Result<Arc<Vec<T>>> {
+        load: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<Arc<T>> {
         let key = (season.id, season.start_time, season.end_time);
         let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((cached, found)) = rows.as_ref() {
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn one_load_per_season_and_window() {
-        let scan: Scan<i32> = Scan::new();
+        let scan: Scan<Vec<i32>> = Scan::new();
         let loads = Cell::new(0);
         let get = |s: &Season| {
             scan.get(s, || {
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn a_failed_load_keeps_nothing() {
-        let scan: Scan<i32> = Scan::new();
+        let scan: Scan<Vec<i32>> = Scan::new();
         let s = season(1, "2026-02-01 00:00:00");
         assert!(scan.get(&s, || anyhow::bail!("down")).is_err());
         assert_eq!(*scan.get(&s, || Ok(vec![7])).unwrap(), vec![7]);

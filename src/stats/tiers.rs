@@ -81,6 +81,39 @@ pub fn by_min_elo(elo: i32) -> Option<Tier> {
     RANKS.iter().copied().find(|t| t.min_elo == elo)
 }
 
+/// The tier named by the `<elo>` that ends a job name (`get_x_3600` → m3).
+pub fn of_job(job: &str) -> anyhow::Result<Tier> {
+    job.rsplit('_')
+        .next()
+        .and_then(|elo| elo.parse().ok())
+        .and_then(by_min_elo)
+        .ok_or_else(|| anyhow::anyhow!("{job} names no rank tier"))
+}
+
+/// A set of tiers as bits, bit `i` for `RANKS[i]`: one row's predicate
+/// evaluated for every tier at once, so all tier variants of a statistic
+/// come from one pass over the rows.
+pub type TierMask = u16;
+
+/// The tiers for which `holds` is true.
+pub fn mask(holds: impl Fn(Tier) -> bool) -> TierMask {
+    RANKS
+        .iter()
+        .enumerate()
+        .filter(|(_, tier)| holds(**tier))
+        .fold(0, |mask, (i, _)| mask | 1 << i)
+}
+
+/// `tier`'s position in RANKS (its bit in a [`TierMask`]).
+pub fn position(tier: Tier) -> usize {
+    RANKS.iter().position(|t| *t == tier).unwrap_or(0)
+}
+
+/// The RANKS positions of the tiers in `mask`.
+pub fn positions(mask: TierMask) -> impl Iterator<Item = usize> {
+    (0..RANKS.len()).filter(move |i| mask & (1 << i) != 0)
+}
+
 /// P-cum(f): tm `f >= tl`; m3 `3600 <= f < tl`; others `f >= min` (no upper bound).
 pub fn p_cum(tier: Tier, field: i32, tl: i32) -> bool {
     if tier.is_tm() {
@@ -144,6 +177,21 @@ mod tests {
 
     fn t(key: &str) -> Tier {
         *RANKS.iter().find(|t| t.key == key).unwrap()
+    }
+
+    #[test]
+    fn masks_hold_one_bit_per_tier_in_ranks_order() {
+        assert_eq!(mask(|t| t.is_tm()), 1);
+        assert_eq!(mask(|t| t.key == "b1"), 1 << 12);
+        assert_eq!(mask(|t| p_cum(t, 3600, 4000)), 0b1_1111_1111_1110);
+        assert_eq!(positions(0b101).collect::<Vec<_>>(), [0, 2]);
+        for (i, tier) in RANKS.iter().enumerate() {
+            assert_eq!(position(*tier), i);
+        }
+        assert_eq!(of_job("get_player_retention_3600").unwrap().key, "m3");
+        assert_eq!(of_job("get_player_retention_0").unwrap().key, "b1");
+        assert!(of_job("get_player_retention_3601").is_err());
+        assert!(of_job("get_player_retention").is_err());
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! Week-based and spread statistics of the season window (stats.md §3):
 //! S14 player retention, S17 new players per week, S18 cross-rank frequency.
-//! Each job reads one `<elo>` variant; the tier predicate is in the SQL so
-//! only aggregated rows leave the database.
+//! All 13 `<elo>` variants of the three come from one pass over the shared
+//! season rows ([`season_rows`]), each row's tier predicate evaluated for
+//! every tier at once ([`tiers::mask`]).
 
 use crate::db::models::Season;
 use crate::stats::output::{epoch, now_epoch, Document};
-use crate::stats::tiers::{by_min_elo, Tier};
+use crate::stats::scan::Scan;
+use crate::stats::season_rows::{season_rows, GameRow, SeasonRows};
+use crate::stats::tiers::{self, p_cum, p_new, TierMask, RANKS};
 use crate::time::LocalZone;
 use chrono::{Duration, NaiveDateTime};
-use diesel::sql_types::{BigInt, Datetime, Integer, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use diesel::MysqlConnection;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Seconds in a week (S17's week_start arithmetic).
 const WEEK_SECONDS: i64 = 604_800;
@@ -21,15 +23,6 @@ pub const SPREAD_THRESHOLDS: [i64; 13] = [
     0, 300, 600, 1000, 1300, 1600, 2000, 2300, 2600, 3000, 3300, 3600, 4000,
 ];
 
-/// The tier of a job named `<base>_<elo>`.
-pub fn job_tier(job: &str) -> anyhow::Result<Tier> {
-    job.rsplit('_')
-        .next()
-        .and_then(|elo| elo.parse().ok())
-        .and_then(by_min_elo)
-        .ok_or_else(|| anyhow::anyhow!("{job} names no rank tier"))
-}
-
 /// The time zone of stored datetimes. A job's signature carries no
 /// configuration, so it is read here as `Config` reads it.
 pub fn stored_zone() -> anyhow::Result<LocalZone> {
@@ -37,78 +30,126 @@ pub fn stored_zone() -> anyhow::Result<LocalZone> {
     Ok(LocalZone::from_setting(setting.as_deref())?)
 }
 
-/// P-cum on `g.min_elo` as SQL; binds one Integer (the tier's min_elo).
-fn p_cum_min_elo_sql(tier: Tier) -> &'static str {
-    if tier.is_tm() {
-        "(g.min_elo >= g.trackmaster_limit AND ? IS NOT NULL)"
-    } else if tier.is_m3() {
-        "(g.min_elo >= ? AND g.min_elo < g.trackmaster_limit)"
-    } else {
-        "g.min_elo >= ?"
+/// Every tier's S14, S17 and S18 numbers, by RANKS position.
+#[derive(Debug, Default)]
+struct Weekly {
+    retention: Vec<Vec<Retention>>,
+    new_players: Vec<BTreeMap<i64, i64>>,
+    spreads: Vec<[i64; 13]>,
+}
+
+static WEEKLY: Scan<Weekly> = Scan::new();
+
+fn weekly(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<std::sync::Arc<Weekly>> {
+    WEEKLY.get(season, || {
+        let rows = season_rows(conn, season)?;
+        Ok(Weekly {
+            retention: retention_by_tier(&rows, season.start_time),
+            new_players: new_players_by_tier(&rows, season.start_time),
+            spreads: spreads_by_tier(&rows),
+        })
+    })
+}
+
+/// P-cum on `min_elo` (S14, S18) for every tier; none without an elo.
+fn p_cum_min_elo(game: &GameRow) -> TierMask {
+    if !game.has_elo() {
+        return 0;
     }
+    tiers::mask(|t| p_cum(t, game.min_elo, game.trackmaster_limit))
 }
 
-/// P-new (S17) as SQL; binds one Integer (the tier's min_elo).
-fn p_new_sql(tier: Tier) -> &'static str {
-    if tier.is_tm() {
-        "(g.average_elo >= g.trackmaster_limit AND ? IS NOT NULL)"
-    } else if tier.is_m3() {
-        "(g.average_elo >= ? AND g.average_elo < g.trackmaster_limit)"
-    } else {
-        "g.min_elo >= ?"
+/// P-new (S17) for every tier; none without an elo.
+fn p_new_mask(game: &GameRow) -> TierMask {
+    if !game.has_elo() {
+        return 0;
     }
+    tiers::mask(|t| p_new(t, game.min_elo, game.average_elo, game.trackmaster_limit))
 }
 
-/// S18: games of the window per elo spread (`max_elo − min_elo`).
-const SPREADS_SQL: &str = "\
-SELECT CAST(g.max_elo - g.min_elo AS SIGNED) AS spread, COUNT(*) AS games FROM game g \
-WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? AND {tier} \
-GROUP BY spread";
-
-/// S14: the distinct (calendar-day week, player) pairs of the window.
-const WEEK_PLAYERS_SQL: &str = "\
-SELECT DISTINCT CAST(FLOOR(DATEDIFF(g.time, ?) / 7) AS SIGNED) AS week, pg.player_id AS player \
-FROM playergame pg JOIN game g ON g.id = pg.game_id \
-WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? AND {tier}";
-
-/// S17: each player's first qualifying game time in the window.
-const FIRST_GAMES_SQL: &str = "\
-SELECT MIN(g.time) AS first_time FROM playergame pg JOIN game g ON g.id = pg.game_id \
-WHERE g.average_elo > -1 AND g.time BETWEEN ? AND ? AND {tier} \
-GROUP BY pg.player_id";
-
-pub fn spreads_sql(tier: Tier) -> String {
-    SPREADS_SQL.replace("{tier}", p_cum_min_elo_sql(tier))
+/// S14's week of a game: calendar days since the start's day (`DATEDIFF`), by 7.
+pub fn calendar_week(start: NaiveDateTime, time: NaiveDateTime) -> i64 {
+    (time.date() - start.date()).num_days().div_euclid(7)
 }
 
-pub fn week_players_sql(tier: Tier) -> String {
-    WEEK_PLAYERS_SQL.replace("{tier}", p_cum_min_elo_sql(tier))
+/// S14 for every tier: the players of each week (a bit per tier per player
+/// and week), then each week's total and those also there the next week.
+fn retention_by_tier(rows: &SeasonRows, start: NaiveDateTime) -> Vec<Vec<Retention>> {
+    let week_of: Vec<usize> = rows
+        .games
+        .iter()
+        .map(|g| calendar_week(start, g.time).max(0) as usize)
+        .collect();
+    let weeks = week_of.iter().max().map_or(0, |w| w + 1);
+    let game_masks: Vec<TierMask> = rows.games.iter().map(p_cum_min_elo).collect();
+    let mut played = vec![0 as TierMask; rows.players.len() * weeks];
+    for part in &rows.parts {
+        let game = part.game as usize;
+        played[part.player as usize * weeks + week_of[game]] |= game_masks[game];
+    }
+    let mut totals = vec![[0usize; 13]; weeks];
+    let mut retained = vec![[0usize; 13]; weeks];
+    for player in played.chunks(weeks.max(1)) {
+        for (week, &mask) in player.iter().enumerate() {
+            let next = player.get(week + 1).copied().unwrap_or(0);
+            for tier in tiers::positions(mask) {
+                totals[week][tier] += 1;
+                if next & (1 << tier) != 0 {
+                    retained[week][tier] += 1;
+                }
+            }
+        }
+    }
+    (0..RANKS.len())
+        .map(|tier| {
+            (0..weeks.saturating_sub(1))
+                .filter(|&w| totals[w][tier] > 0 && totals[w + 1][tier] > 0)
+                .map(|w| Retention {
+                    week: w as i64,
+                    total: totals[w][tier],
+                    retained: retained[w][tier],
+                })
+                .collect()
+        })
+        .collect()
 }
 
-pub fn first_games_sql(tier: Tier) -> String {
-    FIRST_GAMES_SQL.replace("{tier}", p_new_sql(tier))
+/// S17 for every tier: new players per week of their first qualifying game.
+/// Games are walked in time order, so a player's first game in a tier is
+/// the first seen there (`MIN(time)`).
+fn new_players_by_tier(rows: &SeasonRows, start: NaiveDateTime) -> Vec<BTreeMap<i64, i64>> {
+    let mut weeks = vec![BTreeMap::new(); RANKS.len()];
+    let mut seen = vec![0 as TierMask; rows.players.len()];
+    let mut by_time: Vec<(&GameRow, &[crate::stats::season_rows::Part])> =
+        rows.parts_by_game().collect();
+    by_time.sort_by_key(|(g, _)| g.time);
+    for (game, parts) in by_time {
+        let mask = p_new_mask(game);
+        if mask == 0 {
+            continue;
+        }
+        let week = full_day_week(start, game.time);
+        for part in parts {
+            let new = mask & !seen[part.player as usize];
+            seen[part.player as usize] |= new;
+            for tier in tiers::positions(new) {
+                *weeks[tier].entry(week).or_insert(0) += 1;
+            }
+        }
+    }
+    weeks
 }
 
-#[derive(QueryableByName)]
-struct SpreadRow {
-    #[diesel(sql_type = BigInt)]
-    spread: i64,
-    #[diesel(sql_type = BigInt)]
-    games: i64,
-}
-
-#[derive(QueryableByName)]
-struct WeekPlayerRow {
-    #[diesel(sql_type = BigInt)]
-    week: i64,
-    #[diesel(sql_type = Text)]
-    player: String,
-}
-
-#[derive(QueryableByName)]
-struct FirstGameRow {
-    #[diesel(sql_type = Datetime)]
-    first_time: NaiveDateTime,
+/// S18 for every tier: games per spread bucket.
+fn spreads_by_tier(rows: &SeasonRows) -> Vec<[i64; 13]> {
+    let mut counts = vec![[0i64; 13]; RANKS.len()];
+    for game in &rows.games {
+        let bucket = spread_bucket(i64::from(game.max_elo) - i64::from(game.min_elo));
+        for tier in tiers::positions(p_cum_min_elo(game)) {
+            counts[tier][bucket] += 1;
+        }
+    }
+    counts
 }
 
 /// The index of the S18 bucket of `spread` (a negative one goes to 0).
@@ -119,12 +160,8 @@ pub fn spread_bucket(spread: i64) -> usize {
         .unwrap_or(SPREAD_THRESHOLDS.len() - 1)
 }
 
-/// The 13 S18 entries from games counted per spread.
-pub fn spread_entries(spreads: &[(i64, i64)]) -> Vec<Value> {
-    let mut counts = [0i64; 13];
-    for &(spread, games) in spreads {
-        counts[spread_bucket(spread)] += games;
-    }
+/// The 13 S18 entries from games counted per bucket.
+pub fn spread_entries(counts: &[i64; 13]) -> Vec<Value> {
     SPREAD_THRESHOLDS
         .iter()
         .enumerate()
@@ -141,14 +178,9 @@ pub fn cross_rank_frequency(
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let tier = job_tier(job)?;
-    let rows: Vec<SpreadRow> = sql_query(spreads_sql(tier))
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .bind::<Integer, _>(tier.min_elo)
-        .load(conn)?;
-    let spreads: Vec<(i64, i64)> = rows.into_iter().map(|r| (r.spread, r.games)).collect();
-    let content = json!({"last_updated": now_epoch(), "results": spread_entries(&spreads)});
+    let tier = tiers::position(tiers::of_job(job)?);
+    let counts = weekly(conn, season)?.spreads[tier];
+    let content = json!({"last_updated": now_epoch(), "results": spread_entries(&counts)});
     Ok(vec![Document::main(job, season.id, content)])
 }
 
@@ -158,21 +190,6 @@ pub struct Retention {
     pub week: i64,
     pub total: usize,
     pub retained: usize,
-}
-
-/// S14's rows: a week appears only when the next week has players.
-pub fn retention(players: &BTreeMap<i64, HashSet<String>>) -> Vec<Retention> {
-    players
-        .iter()
-        .filter_map(|(&week, now)| {
-            let next = players.get(&(week + 1))?;
-            Some(Retention {
-                week,
-                total: now.len(),
-                retained: now.intersection(next).count(),
-            })
-        })
-        .collect()
 }
 
 /// `round(retained·100/total, 2)` as a float.
@@ -186,26 +203,18 @@ pub fn retention_rate(retained: usize, total: usize) -> f64 {
     format!("{rate:.2}").parse().unwrap_or(0.0)
 }
 
-/// S14: `get_player_retention_<elo>_<S>.txt`.
+/// S14: `get_player_retention_<elo>_<S>.txt`: a week appears only when
+/// the next week has players too.
 pub fn player_retention(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let tier = job_tier(job)?;
+    let tier = tiers::position(tiers::of_job(job)?);
     let zone = stored_zone()?;
-    let rows: Vec<WeekPlayerRow> = sql_query(week_players_sql(tier))
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .bind::<Integer, _>(tier.min_elo)
-        .load(conn)?;
-    let mut players: BTreeMap<i64, HashSet<String>> = BTreeMap::new();
-    for row in rows {
-        players.entry(row.week).or_default().insert(row.player);
-    }
-    let results: Vec<Value> = retention(&players)
-        .into_iter()
+    let weekly = weekly(conn, season)?;
+    let results: Vec<Value> = weekly.retention[tier]
+        .iter()
         .map(|r| {
             let start = season.start_time + Duration::weeks(r.week);
             json!({"week": r.week, "week_start": epoch(zone, start),
@@ -228,23 +237,13 @@ pub fn new_players_per_week(
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let tier = job_tier(job)?;
+    let tier = tiers::position(tiers::of_job(job)?);
     let zone = stored_zone()?;
-    let rows: Vec<FirstGameRow> = sql_query(first_games_sql(tier))
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .bind::<Integer, _>(tier.min_elo)
-        .load(conn)?;
-    let mut weeks: BTreeMap<i64, i64> = BTreeMap::new();
-    for row in rows {
-        *weeks
-            .entry(full_day_week(season.start_time, row.first_time))
-            .or_default() += 1;
-    }
+    let weekly = weekly(conn, season)?;
     let start = epoch(zone, season.start_time);
-    let results: Vec<Value> = weeks
-        .into_iter()
-        .map(|(week, new_players)| {
+    let results: Vec<Value> = weekly.new_players[tier]
+        .iter()
+        .map(|(&week, &new_players)| {
             json!({"week": week, "week_start": start + (week * WEEK_SECONDS) as f64,
                    "new_players": new_players})
         })
@@ -256,10 +255,58 @@ pub fn new_players_per_week(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::season_rows::{Part, PlayerRef};
 
     fn at(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
     }
+
+    /// Games (time, min_elo, average_elo, max_elo; limit 4000) and who
+    /// played each (player indexes).
+    fn rows(games: &[(&str, i32, i32, i32)], players: &[&[u32]]) -> SeasonRows {
+        let games: Vec<GameRow> = games
+            .iter()
+            .enumerate()
+            .map(|(i, &(time, min_elo, average_elo, max_elo))| GameRow {
+                id: i as i32 + 1,
+                map: 0,
+                min_elo,
+                average_elo,
+                max_elo,
+                time: at(time),
+                is_finished: true,
+                trackmaster_limit: 4000,
+            })
+            .collect();
+        let parts: Vec<Part> = players
+            .iter()
+            .enumerate()
+            .flat_map(|(game, ids)| {
+                ids.iter().map(move |&player| Part {
+                    game: game as u32,
+                    player,
+                    is_win: false,
+                    is_mvp: false,
+                })
+            })
+            .collect();
+        let count = parts.iter().map(|p| p.player + 1).max().unwrap_or(0);
+        SeasonRows {
+            games,
+            parts,
+            players: (0..count)
+                .map(|i| PlayerRef {
+                    uuid: i.to_string(),
+                    country: None,
+                })
+                .collect(),
+            ..SeasonRows::default()
+        }
+    }
+
+    const B1: usize = 12;
+    const M3: usize = 1;
+    const TM: usize = 0;
 
     #[test]
     fn spread_buckets_have_inclusive_lower_edges() {
@@ -269,7 +316,7 @@ mod tests {
         assert_eq!(spread_bucket(3999), 11);
         assert_eq!(spread_bucket(4000), 12);
         assert_eq!(spread_bucket(i64::MAX), 12);
-        let entries = spread_entries(&[]);
+        let entries = spread_entries(&[0; 13]);
         assert_eq!(entries.len(), 13);
         assert_eq!(
             entries[12],
@@ -278,24 +325,45 @@ mod tests {
     }
 
     #[test]
-    fn job_names_give_their_tier() {
-        assert_eq!(job_tier("get_player_retention_3600").unwrap().key, "m3");
-        assert_eq!(job_tier("get_player_retention_0").unwrap().key, "b1");
-        assert!(job_tier("get_player_retention_3601").is_err());
+    fn spreads_count_games_with_an_elo_per_tier() {
+        let rows = rows(
+            &[
+                ("2024-01-01 10:00:00", 3600, 3700, 3800),
+                ("2024-01-01 11:00:00", 4000, 4100, 4400),
+                ("2024-01-01 12:00:00", -1, -1, -1),
+            ],
+            &[&[0], &[0], &[0]],
+        );
+        let spreads = spreads_by_tier(&rows);
+        assert_eq!(spreads[M3][0], 1);
+        assert_eq!(spreads[TM][1], 1);
+        assert_eq!(spreads[B1].iter().sum::<i64>(), 2);
     }
 
     #[test]
     fn retention_needs_the_next_week() {
-        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<HashSet<_>>();
-        let players = BTreeMap::from([(0, set(&["a", "b"])), (1, set(&["a"])), (3, set(&["a"]))]);
+        let start = at("2024-01-01 12:00:00");
+        let rows = rows(
+            &[
+                // Week 0 by calendar days, although 6.5 days after the start.
+                ("2024-01-07 23:00:00", 0, 0, 0),
+                ("2024-01-01 12:00:00", 0, 0, 0),
+                ("2024-01-08 00:00:00", 0, 0, 0),
+                ("2024-01-22 00:00:00", 0, 0, 0),
+                ("2024-01-09 00:00:00", -1, -1, -1),
+            ],
+            &[&[0], &[1], &[0], &[0], &[1]],
+        );
+        let retention = retention_by_tier(&rows, start);
         assert_eq!(
-            retention(&players),
+            retention[B1],
             [Retention {
                 week: 0,
                 total: 2,
                 retained: 1
             }]
         );
+        assert!(retention[TM].is_empty());
         assert_eq!(retention_rate(2, 3), 66.67);
         assert_eq!(retention_rate(0, 0), 0.0);
         assert_eq!(retention_rate(1, 32), 3.12);
@@ -303,26 +371,28 @@ mod tests {
     }
 
     #[test]
-    fn new_player_weeks_count_full_days() {
+    fn a_new_player_counts_in_the_week_of_his_first_game_in_time_order() {
         let start = at("2024-01-01 12:00:00");
-        assert_eq!(full_day_week(start, at("2024-01-08 09:00:00")), 0);
-        assert_eq!(full_day_week(start, at("2024-01-08 12:00:00")), 1);
+        let rows = rows(
+            &[
+                ("2024-01-09 00:00:00", 0, 3700, 3900),
+                ("2024-01-02 00:00:00", 0, 3600, 3900),
+                ("2024-01-03 00:00:00", 0, 3599, 3900),
+            ],
+            &[&[0, 1], &[0], &[2]],
+        );
+        let weeks = new_players_by_tier(&rows, start);
+        assert_eq!(weeks[B1], BTreeMap::from([(0, 2), (1, 1)]));
+        assert_eq!(weeks[M3], BTreeMap::from([(0, 1), (1, 1)]));
+        assert!(weeks[TM].is_empty());
     }
 
     #[test]
-    fn the_statements_bind_the_tier_once() {
-        for tier in crate::stats::tiers::RANKS {
-            for sql in [
-                spreads_sql(tier),
-                week_players_sql(tier),
-                first_games_sql(tier),
-            ] {
-                assert_eq!(sql.matches("{tier}").count(), 0);
-                assert_eq!(
-                    sql.matches('?').count(),
-                    if sql.contains("DATEDIFF") { 4 } else { 3 }
-                );
-            }
-        }
+    fn the_two_week_rules() {
+        let start = at("2024-01-01 12:00:00");
+        assert_eq!(full_day_week(start, at("2024-01-08 09:00:00")), 0);
+        assert_eq!(full_day_week(start, at("2024-01-08 12:00:00")), 1);
+        assert_eq!(calendar_week(start, at("2024-01-07 23:59:59")), 0);
+        assert_eq!(calendar_week(start, at("2024-01-08 00:00:00")), 1);
     }
 }
