@@ -6,48 +6,14 @@
 
 use crate::db::models::Season;
 use crate::stats::output::{now_epoch, safe_file_stem, Document};
-use crate::stats::tiers::{by_min_elo, p_cum, Tier};
-use anyhow::anyhow;
-use diesel::sql_types::{Bool, Datetime, Integer, Nullable, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use crate::stats::season_rows::{season_rows, SeasonRows, ZoneRef};
+use crate::stats::tiers::{self, p_cum, Tier};
+use diesel::MysqlConnection;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The sub-folder of the per-country files: `country_h2h_<ELO>`.
 pub const FOLDER_PREFIX: &str = "country_h2h";
-
-/// Participations of players with a country (an alpha3) in the window's
-/// finished games with an elo, by game. `min_elo >= LEAST(<ELO>, tl)` keeps
-/// a superset of the tier's games (P-cum on min_elo); the exact predicate
-/// is applied in Rust. STRAIGHT_JOIN starts from the game filter: left to
-/// itself, the optimiser walked every participation of every player with
-/// a country first (3 s instead of 0.3 s on 50 000 games).
-pub const PARTICIPATIONS_SQL: &str = "\
-SELECT g.id AS game_id, g.min_elo AS min_elo, g.trackmaster_limit AS tl, pg.is_win AS is_win, \
- z.country_alpha3 AS alpha3, z.name AS country_name, z.file_name AS file_name \
-FROM game g STRAIGHT_JOIN playergame pg ON pg.game_id = g.id \
-STRAIGHT_JOIN player p ON p.uuid = pg.player_id STRAIGHT_JOIN zone z ON z.id = p.country_id \
-WHERE g.time BETWEEN ? AND ? AND g.is_finished = 1 AND g.average_elo > -1 \
- AND g.min_elo >= LEAST(?, g.trackmaster_limit) AND z.country_alpha3 IS NOT NULL \
-ORDER BY g.id, z.id";
-
-#[derive(QueryableByName)]
-struct Participation {
-    #[diesel(sql_type = Integer)]
-    game_id: i32,
-    #[diesel(sql_type = Integer)]
-    min_elo: i32,
-    #[diesel(sql_type = Integer)]
-    tl: i32,
-    #[diesel(sql_type = Bool)]
-    is_win: bool,
-    #[diesel(sql_type = Text)]
-    alpha3: String,
-    #[diesel(sql_type = Text)]
-    country_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    file_name: Option<String>,
-}
 
 /// One ordered pair's record, from the first country's side.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -114,48 +80,66 @@ pub fn add_game(records: &mut BTreeMap<(String, String), Record>, game: &GameSid
 }
 
 /// S06 for the job `get_country_h2h_<ELO>`: `country_h2h_<ELO>/<S>/<ALPHA3>.txt`
-/// for every country with an opponent, then the index.
+/// for every country with an opponent, then the index. Games: the window's
+/// finished ones with an elo and P-cum on `min_elo`; players: those whose
+/// current country has an alpha3.
 pub fn country_h2h(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let tier = job_tier(job)?;
-    let rows: Vec<Participation> = sql_query(PARTICIPATIONS_SQL)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .bind::<Integer, _>(tier.min_elo)
-        .load(conn)?;
+    let tier = tiers::of_job(job)?;
+    let rows = season_rows(conn, season)?;
+    let alpha3s = country_alpha3s(&rows);
     let mut countries: BTreeMap<String, Value> = BTreeMap::new();
     let mut records = BTreeMap::new();
-    for game in rows.chunk_by(|a, b| a.game_id == b.game_id) {
-        if !p_cum(tier, game[0].min_elo, game[0].tl) {
+    for (game, parts) in rows.parts_by_game() {
+        if !(game.is_finished
+            && game.has_elo()
+            && p_cum(tier, game.min_elo, game.trackmaster_limit))
+        {
             continue;
         }
         let mut sides = GameSides::default();
-        for row in game {
-            countries.entry(row.alpha3.clone()).or_insert_with(|| {
-                json!({"name": row.country_name, "file_name": row.file_name, "alpha3": row.alpha3})
-            });
-            let side = if row.is_win {
+        for part in parts {
+            let Some((alpha3, zone)) = rows.player(part).country.and_then(|c| alpha3s.get(&c))
+            else {
+                continue;
+            };
+            countries.entry(alpha3.to_string()).or_insert_with(
+                || json!({"name": zone.name, "file_name": zone.file_name, "alpha3": alpha3}),
+            );
+            let side = if part.is_win {
                 &mut sides.winners
             } else {
                 &mut sides.losers
             };
-            side.insert(row.alpha3.clone());
+            side.insert(alpha3.to_string());
         }
         add_game(&mut records, &sides);
     }
     Ok(documents(job, season.id, tier, &countries, &records))
 }
 
-/// The tier of a job name's `<ELO>` suffix.
-fn job_tier(job: &str) -> anyhow::Result<Tier> {
-    job.rsplit('_')
-        .next()
-        .and_then(|elo| elo.parse().ok())
-        .and_then(by_min_elo)
-        .ok_or_else(|| anyhow!("{job}: no rank tier in the job name"))
+/// The country zones with an alpha3, by id, each with the fields of the
+/// zone of lowest id that has its alpha3 (one description per alpha3).
+fn country_alpha3s(rows: &SeasonRows) -> HashMap<i32, (&str, &ZoneRef)> {
+    let mut first: BTreeMap<&str, (i32, &ZoneRef)> = BTreeMap::new();
+    for (&id, zone) in &rows.zones {
+        if let Some(alpha3) = zone.alpha3.as_deref() {
+            let kept = first.entry(alpha3).or_insert((id, zone));
+            if id < kept.0 {
+                *kept = (id, zone);
+            }
+        }
+    }
+    rows.zones
+        .iter()
+        .filter_map(|(&id, zone)| {
+            let alpha3 = zone.alpha3.as_deref()?;
+            Some((id, (alpha3, first[alpha3].1)))
+        })
+        .collect()
 }
 
 fn documents(
@@ -257,13 +241,5 @@ mod tests {
         let mut teammates = BTreeMap::new();
         add_game(&mut teammates, &sides(&["FRA", "GER"], &[]));
         assert!(teammates.is_empty());
-    }
-
-    #[test]
-    fn the_tier_comes_from_the_job_name() {
-        assert_eq!(job_tier("get_country_h2h_3600").unwrap().key, "m3");
-        assert_eq!(job_tier("get_country_h2h_4000").unwrap().key, "tm");
-        assert!(job_tier("get_country_h2h_3601").is_err());
-        assert!(job_tier("nope").is_err());
     }
 }

@@ -1,26 +1,27 @@
-//! S03 maps statistics (stats.md §3): games per map in the season window.
+//! S03 maps statistics (stats.md §3): games per map in the season window,
+//! from the shared season rows.
 
 use crate::db::models::Season;
 use crate::stats::output::{now_epoch, Document};
-use diesel::sql_types::{BigInt, Datetime, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use crate::stats::season_rows::{season_rows, SeasonRows};
+use diesel::MysqlConnection;
 use serde_json::json;
+use std::cmp::Reverse;
 
-/// Games of the window per map, finished or not; equal counts by map uid.
-pub const GAMES_PER_MAP_SQL: &str = "\
-SELECT m.uid AS uid, m.name AS name, COUNT(*) AS total_played \
-FROM game g JOIN map m ON m.uid = g.map_id \
-WHERE g.time BETWEEN ? AND ? \
-GROUP BY m.uid, m.name ORDER BY total_played DESC, m.uid";
-
-#[derive(QueryableByName)]
-struct MapRow {
-    #[diesel(sql_type = Text)]
-    uid: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = BigInt)]
-    total_played: i64,
+/// Games of the window per map (index into the rows' maps), finished or
+/// not; most played first, equal counts by map uid in the database's order.
+fn games_per_map(rows: &SeasonRows) -> Vec<(usize, i64)> {
+    let mut counts = vec![0i64; rows.maps.len()];
+    for game in &rows.games {
+        counts[game.map as usize] += 1;
+    }
+    let mut played: Vec<(usize, i64)> = counts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    played.sort_by_key(|&(map, n)| (Reverse(n), map));
+    played
 }
 
 /// S03: `get_maps_statistics_<S>.txt`.
@@ -29,13 +30,13 @@ pub fn statistics(
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let rows: Vec<MapRow> = sql_query(GAMES_PER_MAP_SQL)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .load(conn)?;
-    let results: Vec<_> = rows
+    let rows = season_rows(conn, season)?;
+    let results: Vec<_> = games_per_map(&rows)
         .into_iter()
-        .map(|r| json!({"map_uid": r.uid, "map_name": r.name, "total_played": r.total_played}))
+        .map(|(map, total)| {
+            let map = &rows.maps[map];
+            json!({"map_uid": map.uid, "map_name": map.name, "total_played": total})
+        })
         .collect();
     let content = json!({"last_updated": now_epoch(), "results": results});
     Ok(vec![Document::main(job, season.id, content)])

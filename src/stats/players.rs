@@ -4,9 +4,9 @@
 use crate::db::models::Season;
 use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
 use crate::stats::scan::Scan;
-use diesel::connection::DefaultLoadingMode;
+use crate::stats::season_rows::{season_rows, SeasonRows};
 use diesel::mysql::MysqlConnection;
-use diesel::sql_types::{Bool, Datetime, Nullable, Text};
+use diesel::sql_types::{Nullable, Text};
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use serde_json::json;
 use std::collections::HashMap;
@@ -16,15 +16,6 @@ pub const LIMIT: i64 = 100;
 
 /// The four orders, as they end the job names (`get_players_matches_<order>`).
 pub const ORDERS: [&str; 4] = ["played", "wins", "losses", "mvps"];
-
-/// Every participation of the window's games (unfinished ones too: there
-/// `is_win` is false, so they count as losses). No GROUP BY: on a season of
-/// a million participations MariaDB's grouping spills to an on-disk
-/// temporary table that is slow and fails; the totals are summed here.
-pub const PARTICIPATIONS_SQL: &str = "\
-SELECT pg.player_id AS uuid, pg.is_win AS is_win, pg.is_mvp AS is_mvp \
-FROM game g JOIN playergame pg ON pg.game_id = g.id \
-WHERE g.time BETWEEN ? AND ?";
 
 /// The name, club tag and country of the players whose uuids fill the
 /// `{uuids}` list of placeholders.
@@ -39,16 +30,6 @@ WHERE p.uuid IN ({uuids})";
 pub fn players_sql(count: usize) -> String {
     let marks = vec!["?"; count.max(1)].join(", ");
     PLAYERS_SQL.replace("{uuids}", &marks)
-}
-
-#[derive(QueryableByName)]
-struct ParticipationRow {
-    #[diesel(sql_type = Text)]
-    uuid: String,
-    #[diesel(sql_type = Bool)]
-    is_win: bool,
-    #[diesel(sql_type = Bool)]
-    is_mvp: bool,
 }
 
 /// One player's totals over the season window.
@@ -90,31 +71,31 @@ struct PlayerRow {
     alpha3: Option<String>,
 }
 
-// The four orders' jobs run one after the other and share one scan.
-static TOTALS_SCAN: Scan<Vec<Totals>> = Scan::new();
+// The four orders' jobs run one after the other and share the totals.
+static TOTALS: Scan<Vec<Totals>> = Scan::new();
 
-/// Every player's totals over `season`'s window, in no particular order.
-fn season_totals(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<Vec<Totals>> {
-    let mut totals: HashMap<String, Totals> = HashMap::new();
-    let rows = sql_query(PARTICIPATIONS_SQL)
-        .bind::<Datetime, _>(season.start_time)
-        .bind::<Datetime, _>(season.end_time)
-        .load_iter::<ParticipationRow, DefaultLoadingMode>(conn)?;
-    for row in rows {
-        let row = row?;
-        let player = totals.entry(row.uuid).or_insert_with_key(|uuid| Totals {
-            uuid: uuid.clone(),
+/// Every player's totals over the window's games, unfinished ones too (there
+/// `is_win` is false, so they count as losses), in no particular order.
+fn season_totals(rows: &SeasonRows) -> Vec<Totals> {
+    let mut totals: Vec<Totals> = rows
+        .players
+        .iter()
+        .map(|p| Totals {
+            uuid: p.uuid.clone(),
             played: 0,
             wins: 0,
             losses: 0,
             mvps: 0,
-        });
+        })
+        .collect();
+    for part in &rows.parts {
+        let player = &mut totals[part.player as usize];
         player.played += 1;
-        player.wins += i64::from(row.is_win);
-        player.losses += i64::from(!row.is_win);
-        player.mvps += i64::from(row.is_mvp);
+        player.wins += i64::from(part.is_win);
+        player.losses += i64::from(!part.is_win);
+        player.mvps += i64::from(part.is_mvp);
     }
-    Ok(totals.into_values().collect())
+    totals
 }
 
 /// The first [`LIMIT`] players by `order`'s measure (one of [`ORDERS`]),
@@ -161,7 +142,7 @@ pub fn matches(
     if !ORDERS.contains(&order) {
         anyhow::bail!("{job} is not a players statistic");
     }
-    let totals = TOTALS_SCAN.get(season, || season_totals(conn, season))?;
+    let totals = TOTALS.get(season, || Ok(season_totals(&*season_rows(conn, season)?)))?;
     let ranked = top(&totals, order);
     let mut named = players(conn, &ranked)?;
     let results: Vec<_> = ranked

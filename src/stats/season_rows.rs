@@ -155,10 +155,11 @@ fn load_games(
     season: &Season,
     maps: &[MapRef],
 ) -> anyhow::Result<Vec<GameRow>> {
-    let map_index: HashMap<&str, u32> = maps
+    // Keys compare as the database's case-insensitive collation does.
+    let map_index: HashMap<String, u32> = maps
         .iter()
         .enumerate()
-        .map(|(i, m)| (m.uid.as_str(), i as u32))
+        .map(|(i, m)| (m.uid.to_lowercase(), i as u32))
         .collect();
     let rows = game::table
         .filter(game::time.between(season.start_time, season.end_time))
@@ -179,7 +180,7 @@ fn load_games(
     for row in rows {
         let (id, map_id, min_elo, average_elo, max_elo, time, is_finished, trackmaster_limit) =
             row?;
-        let Some(&map) = map_index.get(map_id.as_str()) else {
+        let Some(&map) = map_index.get(&map_id.to_lowercase()) else {
             continue;
         };
         games.push(GameRow {
@@ -216,8 +217,15 @@ impl Players {
     }
 }
 
-/// The participations of `games` (sorted by id): one range read over the
-/// games' ids, rows of other games in that range dropped.
+/// Participation rows per statement: the MySQL client holds a statement's
+/// whole result in memory, so the season is read in slices of this many ids.
+const PART_CHUNK: i32 = 200_000;
+
+/// The participations of `games` (sorted by id). Their playergame ids are
+/// found from the game id index, then read in slices of the primary key
+/// (rows of other games in that range are dropped): a range read of the
+/// table in its own order, much cheaper than a lookup per row through the
+/// game id index, and bounded in memory.
 fn load_parts(
     conn: &mut MysqlConnection,
     games: &[GameRow],
@@ -226,29 +234,47 @@ fn load_parts(
     let (Some(first), Some(last)) = (games.first(), games.last()) else {
         return Ok(Vec::new());
     };
-    let rows = playergame::table
+    let (low, high): (Option<i32>, Option<i32>) = playergame::table
         .filter(playergame::game_id.between(first.id, last.id))
         .select((
-            playergame::game_id,
-            playergame::player_id,
-            playergame::is_win,
-            playergame::is_mvp,
-            playergame::id,
+            diesel::dsl::min(playergame::id),
+            diesel::dsl::max(playergame::id),
         ))
-        .load_iter::<(i32, String, bool, bool, i32), DefaultLoadingMode>(conn)?;
+        .first(conn)?;
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(Vec::new());
+    };
     let mut parts = Vec::new();
-    for row in rows {
-        let (game_id, uuid, is_win, is_mvp, id) = row?;
-        let Ok(game) = games.binary_search_by_key(&game_id, |g| g.id) else {
-            continue;
-        };
-        let part = Part {
-            game: game as u32,
-            player: players.intern(uuid),
-            is_win,
-            is_mvp,
-        };
-        parts.push((id, part));
+    let mut from = low;
+    loop {
+        let to = from.saturating_add(PART_CHUNK - 1).min(high);
+        let rows = playergame::table
+            .filter(playergame::id.between(from, to))
+            .select((
+                playergame::id,
+                playergame::game_id,
+                playergame::player_id,
+                playergame::is_win,
+                playergame::is_mvp,
+            ))
+            .load_iter::<(i32, i32, String, bool, bool), DefaultLoadingMode>(conn)?;
+        for row in rows {
+            let (id, game_id, uuid, is_win, is_mvp) = row?;
+            let Ok(game) = games.binary_search_by_key(&game_id, |g| g.id) else {
+                continue;
+            };
+            let part = Part {
+                game: game as u32,
+                player: players.intern(uuid),
+                is_win,
+                is_mvp,
+            };
+            parts.push((id, part));
+        }
+        if to >= high {
+            break;
+        }
+        from = to + 1;
     }
     parts.sort_unstable_by_key(|(id, part)| (part.game, *id));
     Ok(parts.into_iter().map(|(_, part)| part).collect())
@@ -266,12 +292,12 @@ fn load_countries(
             .filter(player::uuid.eq_any(chunk))
             .select((player::uuid, player::country_id))
             .load(conn)?;
-        countries.extend(rows);
+        countries.extend(rows.into_iter().map(|(uuid, c)| (uuid.to_lowercase(), c)));
     }
     Ok(uuids
         .into_iter()
         .map(|uuid| {
-            let country = countries.get(&uuid).copied().flatten();
+            let country = countries.get(&uuid.to_lowercase()).copied().flatten();
             PlayerRef { uuid, country }
         })
         .collect())
