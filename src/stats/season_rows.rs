@@ -109,15 +109,17 @@ static SEASON_ROWS: Scan<SeasonRows> = Scan::new();
 /// The rows of `season`'s window, read at the first call of a run for that
 /// season and window, then shared.
 pub fn season_rows(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<Arc<SeasonRows>> {
-    SEASON_ROWS.get(season, || load(conn, season))
+    SEASON_ROWS.get(season, || read(conn, season, PART_CHUNK))
 }
 
-fn load(conn: &mut MysqlConnection, season: &Season) -> anyhow::Result<SeasonRows> {
+/// Reads the rows of `season`'s window, participations `slice` playergame
+/// ids per statement.
+pub fn read(conn: &mut MysqlConnection, season: &Season, slice: i32) -> anyhow::Result<SeasonRows> {
     let started = std::time::Instant::now();
     let maps = load_maps(conn)?;
     let games = load_games(conn, season, &maps)?;
     let mut players = Players::default();
-    let parts = load_parts(conn, &games, &mut players)?;
+    let parts = load_parts(conn, &games, &mut players, slice.max(1))?;
     let players = load_countries(conn, players.uuids)?;
     let zones = load_zones(conn)?;
     log::debug!(
@@ -219,7 +221,7 @@ impl Players {
 
 /// Participation rows per statement: the MySQL client holds a statement's
 /// whole result in memory, so the season is read in slices of this many ids.
-const PART_CHUNK: i32 = 200_000;
+pub const PART_CHUNK: i32 = 200_000;
 
 /// The participations of `games` (sorted by id). Their playergame ids are
 /// found from the game id index, then read in slices of the primary key
@@ -230,6 +232,7 @@ fn load_parts(
     conn: &mut MysqlConnection,
     games: &[GameRow],
     players: &mut Players,
+    slice: i32,
 ) -> anyhow::Result<Vec<Part>> {
     let (Some(first), Some(last)) = (games.first(), games.last()) else {
         return Ok(Vec::new());
@@ -247,7 +250,7 @@ fn load_parts(
     let mut parts = Vec::new();
     let mut from = low;
     loop {
-        let to = from.saturating_add(PART_CHUNK - 1).min(high);
+        let to = from.saturating_add(slice - 1).min(high);
         let rows = playergame::table
             .filter(playergame::id.between(from, to))
             .select((

@@ -43,5 +43,6 @@ mod stats_maps_h2h;
 mod stats_players;
 mod stats_rollups;
 mod stats_run;
+mod stats_season_rows;
 mod stats_top100;
 mod stats_weekly;
