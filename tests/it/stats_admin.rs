@@ -6,7 +6,12 @@
 
 use crate::common::{count, strings, Run};
 use crate::stats_harness::{uuid, StatsDb};
-use diesel::MysqlConnection;
+use diesel::{Connection, MysqlConnection};
+use mmstatus::db::models::Season;
+use mmstatus::stats::match_elo::MatchElo;
+use mmstatus::stats::merge_maps::MergeMaps;
+use mmstatus::stats::one_off::OneOff;
+use mmstatus::stats::positions::Positions;
 use std::collections::BTreeMap;
 
 /// Every row of `table`, as `id -> columns`, to compare whole tables.
@@ -645,4 +650,73 @@ fn a_statistics_dry_run_lists_jobs_and_files_and_writes_nothing() {
     ] {
         s.run(args).assert_code(2).assert_error_line(says);
     }
+}
+
+// ------------------------------------------- data changed after the listing
+
+/// Applies the first unit of `kind`'s plan after `meanwhile` changed the
+/// data, in a transaction as the command does; the error it gives.
+fn apply_after<K: OneOff>(s: &StatsDb, kind: &K, meanwhile: &str) -> String {
+    let mut conn = s.conn();
+    let units = kind.plan(&mut conn).unwrap();
+    s.sql(meanwhile);
+    let unit = units.iter().find(|u| !u.changes.is_empty()).unwrap();
+    let err = conn.transaction(|conn| kind.apply(conn, unit)).unwrap_err();
+    format!("{err:#}")
+}
+
+#[test]
+fn a_unit_whose_data_changed_since_the_listing_is_not_written() {
+    let s = positions_scenario();
+    let seasons: Vec<Season> = mmstatus::db::season::all(&mut s.conn()).unwrap();
+    let positions = Positions { seasons };
+    let meanwhile = format!(
+        "UPDATE playerseason SET points = 9995 WHERE player_id = '{}'",
+        uuid(2)
+    );
+    let before = playerseasons(&s);
+    let err = apply_after(&s, &positions, &meanwhile);
+    assert!(
+        err.contains("season 1 changed since it was listed"),
+        "{err}"
+    );
+    let after = playerseasons(&s);
+    assert_eq!(
+        changed(&before, &after).len(),
+        1,
+        "only the meanwhile change"
+    );
+
+    let s = match_elo_scenario();
+    let at = |t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").unwrap();
+    let repair = MatchElo {
+        start: at("2026-03-01 00:00:00"),
+        end: at("2026-03-02 00:00:00"),
+        threshold: 300,
+    };
+    let before = games(&s);
+    let err = apply_after(&s, &repair, "UPDATE game SET max_elo = 4300 WHERE id = 2");
+    assert!(
+        err.contains("the elo of 1 game(s) of games 1-3 changed"),
+        "{err}"
+    );
+    let after = games(&s);
+    assert_eq!(
+        changed(&before, &after).into_keys().collect::<Vec<_>>(),
+        ["2"]
+    );
+
+    let s = merge_scenario();
+    let merge = MergeMaps {
+        name: "hors piste".to_string(),
+    };
+    let before = games(&s);
+    let err = apply_after(
+        &s,
+        &merge,
+        "INSERT INTO map (uid, name) VALUES ('uF', 'Hors piste')",
+    );
+    assert!(err.contains("changed since it was listed"), "{err}");
+    assert_eq!(games(&s), before);
+    assert_eq!(maps(&s).len(), 6);
 }
