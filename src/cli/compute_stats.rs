@@ -99,10 +99,8 @@ pub struct Opts {
     #[arg(long)]
     pub yes: bool,
 
-    /// Run a repair instead of the statistics: `match-elo` (elo of finished
-    /// games stored too high, recomputed from the players' points after the
-    /// match; needs a range), `merge-maps` (the maps named --map merged into
-    /// the one with the most recent game).
+    /// Run a repair instead of the statistics (one of the kinds below). The
+    /// ones working on a time range need --hours, or --start [--end].
     #[arg(long, value_enum, value_name = "KIND",
           conflicts_with_all = ["only", "stats", "backfill", "timings", "deadline", "list_stats"])]
     pub repair: Option<Repair>,
