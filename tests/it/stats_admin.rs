@@ -720,3 +720,37 @@ fn a_unit_whose_data_changed_since_the_listing_is_not_written() {
     assert_eq!(games(&s), before);
     assert_eq!(maps(&s).len(), 6);
 }
+
+#[test]
+fn a_failed_unit_stops_the_run_and_the_units_before_it_stay_written() {
+    let s = positions_scenario();
+    s.sql("UPDATE playerseason SET `rank` = 2 WHERE season_id = 2");
+    // The server refuses any change to season 2's rows.
+    s.sql(
+        "CREATE TRIGGER no_season_2 BEFORE UPDATE ON playerseason FOR EACH ROW \
+         IF NEW.season_id = 2 THEN \
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'season 2 is frozen'; END IF",
+    );
+    let before = playerseasons(&s);
+    let run = s.run(&[
+        "compute-stats",
+        "--only",
+        "positions",
+        "--season",
+        "1",
+        "--season",
+        "2",
+        "--yes",
+    ]);
+    run.assert_code(1).assert_error_line(
+        "season 2: failed, nothing written for it (1 unit(s) before it were written and stay so)",
+    );
+    assert!(run.stderr.contains("season 2 is frozen"), "{run:#?}");
+    assert!(
+        run.stdout.contains("season 1: 5 rank(s) updated"),
+        "{run:#?}"
+    );
+    let changed = changed(&before, &playerseasons(&s));
+    assert_eq!(changed.len(), 5);
+    assert!(changed.values().all(|row| row.starts_with("1|")));
+}

@@ -118,20 +118,23 @@ fn apply<K: OneOff>(
                 println!("{}: {summary}", unit.label);
                 written += 1;
             }
-            Err(e) => {
-                let kept = if written == 0 {
-                    String::new()
-                } else {
-                    format!(" ({written} unit(s) before it were written and stay so)")
-                };
-                return Err(e.context(format!(
-                    "{}: failed, nothing written for it{kept}",
-                    unit.label
-                )));
-            }
+            Err(e) => return Err(e.context(failure(&unit.label, written))),
         }
     }
     Ok(())
+}
+
+/// What a failed unit's error is prefixed with: which unit, and that the
+/// units written before it stay written.
+fn failure(label: &str, written: usize) -> String {
+    if written == 0 {
+        format!("{label}: failed, nothing written for it")
+    } else {
+        format!(
+            "{label}: failed, nothing written for it ({written} unit(s) before it were written \
+             and stay so)"
+        )
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +164,19 @@ mod tests {
             plan_text(&units),
             "season 1: 2 change(s)\n  x -> y\n  z -> w\nseason 2: up to date\n\
              maps named \"A\": 1 change(s)\n  keep A\n  merge B\n"
+        );
+    }
+
+    #[test]
+    fn a_failed_unit_says_the_earlier_ones_stay_written() {
+        assert_eq!(
+            failure("season 2", 0),
+            "season 2: failed, nothing written for it"
+        );
+        assert_eq!(
+            failure("season 3", 2),
+            "season 3: failed, nothing written for it (2 unit(s) before it were written and \
+             stay so)"
         );
     }
 }
