@@ -1,5 +1,12 @@
 //! `mmstatus compute-stats`: the statistics files the website reads.
 
+mod dry_run;
+mod one_off;
+mod range;
+mod repair;
+
+pub use repair::Repair;
+
 use crate::cli::collector;
 use crate::cli::logging;
 use crate::config::Config;
@@ -29,6 +36,12 @@ const FINAL_REFRESH_HOURS: i64 = 24;
 /// second one says so and exits 0 (5 with --strict). --list-stats shows which
 /// statistics mmstatus computes so far. On a terminal, a progress bar through
 /// the jobs; elsewhere (cron logs) only log lines.
+///
+/// Admin one-offs: --only positions (season positions recomputed) and
+/// --repair KIND list their changes, then write them after a confirmation
+/// (a terminal's answer, or --yes); --dry-run only lists. They run under
+/// the statistics lock, one transaction per unit (a season, a batch of
+/// games, a map name), and a rerun with nothing left to do says so.
 #[derive(Debug, clap::Args)]
 pub struct Opts {
     /// A season to compute (its id; repeatable). Unknown ids are refused.
@@ -56,7 +69,10 @@ pub struct Opts {
     /// rankstatrollup rows of the last complete hour, day, week and month, for
     /// every rank tier; rows already there are never changed). Without it,
     /// rollups then statistics. Each part has its own lock, so a long
-    /// statistics run does not hold the rollups back.
+    /// statistics run does not hold the rollups back. `positions` (never part
+    /// of the default run): for each season (--season, else the seasons a
+    /// statistics run picks) the 200 playerseason rows with the most points
+    /// get ranks 1 to 200, equal points by player id; other rows unchanged.
     #[arg(long, value_enum, value_name = "PART")]
     pub only: Option<Part>,
 
@@ -70,6 +86,54 @@ pub struct Opts {
     /// (once, after adopting a database or a pause), not only the last ones.
     #[arg(long)]
     pub backfill: bool,
+
+    /// Report what would change and change nothing. With statistics: the
+    /// jobs per season and the files they would write (no lock taken). With
+    /// --only positions or --repair: every change, as the real run lists it.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write the changes of --only positions or --repair without asking
+    /// (scripts). Without it they are asked for on a terminal, and refused
+    /// elsewhere.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Run a repair instead of the statistics (one of the kinds below). The
+    /// ones working on a time range need --hours, or --start [--end].
+    #[arg(long, value_enum, value_name = "KIND",
+          conflicts_with_all = ["only", "stats", "backfill", "timings", "deadline", "list_stats"])]
+    pub repair: Option<Repair>,
+
+    /// Range of a repair: the last N hours up to now.
+    #[arg(long, value_name = "N", requires = "repair", conflicts_with_all = ["start", "end"],
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub hours: Option<u32>,
+
+    /// Range of a repair: from this local time (YYYY-MM-DD, meaning
+    /// midnight, or YYYY-MM-DD HH:MM:SS, as stored), both ends included.
+    #[arg(long, value_name = "DATETIME", requires = "repair")]
+    pub start: Option<String>,
+
+    /// Range of a repair: up to this local time (default: now).
+    #[arg(long, value_name = "DATETIME", requires = "start")]
+    pub end: Option<String>,
+
+    /// Players per batch (repairs of points after the match).
+    #[arg(long, value_name = "N", requires = "repair",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch: Option<u32>,
+
+    /// merge-maps: the name of the maps to merge (compared as the map
+    /// table's collation does: case and accents ignored).
+    #[arg(long, value_name = "NAME", requires = "repair")]
+    pub map: Option<String>,
+
+    /// match-elo: how far above the points after the match a game's stored
+    /// min or max elo must be to be recomputed (default 300, the reference's).
+    #[arg(long, value_name = "POINTS", requires = "repair",
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub threshold: Option<u32>,
 }
 
 /// The parts of a compute-stats run.
@@ -77,6 +141,7 @@ pub struct Opts {
 pub enum Part {
     Statistics,
     Rollups,
+    Positions,
 }
 
 /// The run lock of the rollups: `mmstatus:<database>:rollups`.
@@ -87,13 +152,25 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
     if opts.list_stats {
         return list_stats();
     }
-    if opts.backfill && opts.only == Some(Part::Statistics) {
-        return Err(
-            Error::invalid("--backfill concerns the rollups, not --only statistics").into(),
-        );
+    let mode = one_off::Mode {
+        dry_run: opts.dry_run,
+        yes: opts.yes,
+    };
+    if let Some(kind) = opts.repair {
+        if !opts.seasons.is_empty() {
+            return Err(Error::invalid("--repair works on no season: drop --season").into());
+        }
+        return repair::run(kind, &repair_flags(&opts), config, mode);
     }
+    if opts.only == Some(Part::Positions) {
+        return run_positions(&opts, config, mode);
+    }
+    check_statistics_flags(&opts)?;
     // Flags are checked before anything runs.
     let jobs = selected_jobs(&opts.stats)?;
+    if opts.dry_run {
+        return dry_run_statistics(&opts, &jobs, config);
+    }
     if opts.only != Some(Part::Statistics) {
         run_rollups(config, opts.backfill, opts.strict)?;
     }
@@ -104,6 +181,78 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         .deadline
         .map(|secs| started + Duration::from_secs(secs));
     run_statistics(opts, jobs, config, deadline)
+}
+
+/// The flags of a plain run (rollups, statistics) that only concern the
+/// one-offs, or the other part, are refused.
+fn check_statistics_flags(opts: &Opts) -> Result<(), Error> {
+    if opts.backfill && opts.only == Some(Part::Statistics) {
+        return Err(Error::invalid(
+            "--backfill concerns the rollups, not --only statistics",
+        ));
+    }
+    if opts.yes {
+        return Err(Error::invalid(
+            "--yes concerns --only positions and --repair; a statistics run asks nothing",
+        ));
+    }
+    if opts.dry_run && opts.only == Some(Part::Rollups) {
+        return Err(Error::invalid(
+            "--dry-run lists statistics, positions and repairs; the rollups only add missing rows",
+        ));
+    }
+    if opts.dry_run && opts.backfill {
+        return Err(Error::invalid("--dry-run does not list a --backfill"));
+    }
+    Ok(())
+}
+
+fn repair_flags(opts: &Opts) -> repair::Flags {
+    repair::Flags {
+        hours: opts.hours,
+        start: opts.start.clone(),
+        end: opts.end.clone(),
+        batch: opts.batch,
+        map: opts.map.clone(),
+        threshold: opts.threshold,
+    }
+}
+
+/// `--only positions`: the seasons' positions recomputed (stats.md §6).
+fn run_positions(opts: &Opts, config: &Config, mode: one_off::Mode) -> anyhow::Result<()> {
+    let unused = [
+        (!opts.stats.is_empty(), "--stats"),
+        (opts.backfill, "--backfill"),
+        (opts.timings, "--timings"),
+        (opts.deadline.is_some(), "--deadline"),
+    ];
+    if let Some((_, flag)) = unused.iter().find(|(given, _)| *given) {
+        return Err(Error::invalid(format!("--only positions takes no {flag}")).into());
+    }
+    let seasons = {
+        let mut conn = crate::db::connect(&config.database_url)?;
+        crate::db::migrations::ensure_up_to_date(&mut conn)?;
+        seasons_to_compute(season::all(&mut conn)?, &opts.seasons, config.zone.now())?
+    };
+    one_off::run(
+        &stats::positions::Positions { seasons },
+        config,
+        RUN_LOCK,
+        mode,
+    )
+}
+
+/// `--dry-run` of a statistics run: the listing, nothing written, no lock.
+fn dry_run_statistics(opts: &Opts, jobs: &[Job], config: &Config) -> anyhow::Result<()> {
+    let cache = crate::collect::cache_dir(&crate::env::process_var)?;
+    let mut conn = crate::db::connect(&config.database_url)?;
+    crate::db::migrations::ensure_up_to_date(&mut conn)?;
+    let seasons = seasons_to_compute(season::all(&mut conn)?, &opts.seasons, config.zone.now())?;
+    print!(
+        "{}",
+        dry_run::listing(&cache, &seasons, jobs, opts.only.is_none())
+    );
+    Ok(())
 }
 
 /// The rollups part, under its own lock.

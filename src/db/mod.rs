@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod collector_state;
 pub mod connection;
 pub mod database;
+pub mod elo;
 pub mod game;
 pub mod lock;
 pub mod lock_retry;

@@ -9,8 +9,12 @@ pub mod hot;
 pub mod leaderboards;
 pub mod map_ranks;
 pub mod maps;
+pub mod match_elo;
+pub mod merge_maps;
+pub mod one_off;
 pub mod output;
 pub mod players;
+pub mod positions;
 pub mod rank_history;
 pub mod rollups;
 pub mod scan;
@@ -22,7 +26,7 @@ pub mod weekly;
 use crate::db::models::Season;
 use diesel::MysqlConnection;
 use output::Document;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What a job computes: its documents, the main one last. Nothing is
@@ -241,6 +245,26 @@ pub struct Job {
     pub statistic: Statistic,
 }
 
+impl Job {
+    /// The main file the job writes for `season`, under the cache folder.
+    pub fn main_file(&self, season: i32) -> PathBuf {
+        Document::main(&self.name, season, serde_json::Value::Null).path
+    }
+
+    /// The per-entity folder (one file per country or map) the job also
+    /// writes into for `season`, if any.
+    pub fn entity_folder(&self, season: i32) -> Option<PathBuf> {
+        let folder = match self.statistic.code {
+            "S04" => top100::FOLDER.to_string(),
+            "S05" => map_ranks::FOLDER.to_string(),
+            // country_h2h_<elo>, as the job's name says.
+            "S06" => self.name.strip_prefix("get_")?.to_string(),
+            _ => return None,
+        };
+        Some(Path::new(&folder).join(season.to_string()))
+    }
+}
+
 /// Every job of a season, in the reference's order (139).
 pub fn all_jobs() -> Vec<Job> {
     STATISTICS
@@ -389,5 +413,30 @@ mod tests {
         // Every statistic of the reference is computed now.
         assert!(STATISTICS.iter().all(|s| s.is_computed()));
         assert_eq!(computed_jobs().len(), 139);
+    }
+
+    #[test]
+    fn dry_runs_name_each_jobs_main_file_and_entity_folder() {
+        let jobs = all_jobs();
+        let job = |name: &str| jobs.iter().find(|j| j.name == name).unwrap();
+        assert_eq!(
+            job("get_clubs_leaderboard").main_file(3),
+            PathBuf::from("get_clubs_leaderboard_3.txt")
+        );
+        assert_eq!(job("get_clubs_leaderboard").entity_folder(3), None);
+        assert_eq!(
+            job("get_top_100_per_country_0").entity_folder(3),
+            Some(PathBuf::from("top_100_by_country/3"))
+        );
+        assert_eq!(
+            job("get_maps_rank_distribution_0").entity_folder(3),
+            Some(PathBuf::from("maps_rank_distribution/3"))
+        );
+        assert_eq!(
+            job("get_country_h2h_3300").entity_folder(3),
+            Some(Path::new(&format!("{}_3300", h2h::FOLDER_PREFIX)).join("3"))
+        );
+        let with_folders = jobs.iter().filter(|j| j.entity_folder(1).is_some()).count();
+        assert_eq!(with_folders, 6);
     }
 }

@@ -36,6 +36,7 @@ mod reference_schema;
 mod relay;
 mod schema_rs;
 mod stats_activity;
+mod stats_admin;
 mod stats_harness;
 mod stats_leaderboards;
 mod stats_maps;
