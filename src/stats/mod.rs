@@ -10,6 +10,7 @@ pub mod leaderboards;
 pub mod map_ranks;
 pub mod maps;
 pub mod output;
+pub mod pam_repair;
 pub mod players;
 pub mod rank_history;
 pub mod rollups;
