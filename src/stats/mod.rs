@@ -13,6 +13,7 @@ pub mod match_elo;
 pub mod merge_maps;
 pub mod one_off;
 pub mod output;
+pub mod pam_repair;
 pub mod players;
 pub mod positions;
 pub mod rank_history;

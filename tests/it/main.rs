@@ -41,6 +41,7 @@ mod stats_harness;
 mod stats_leaderboards;
 mod stats_maps;
 mod stats_maps_h2h;
+mod stats_pam_repair;
 mod stats_players;
 mod stats_rollups;
 mod stats_run;
