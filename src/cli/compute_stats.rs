@@ -119,9 +119,11 @@ pub struct Opts {
     #[arg(long, value_name = "DATETIME", requires = "start")]
     pub end: Option<String>,
 
-    /// Players per batch (repairs of points after the match).
+    /// points-after-match and cumulative-points: players per batch, each
+    /// batch read in one query and written in one transaction (default 1000
+    /// and 200).
     #[arg(long, value_name = "N", requires = "repair",
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch: Option<u32>,
 
     /// merge-maps: the name of the maps to merge (compared as the map

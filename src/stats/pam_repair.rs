@@ -14,6 +14,8 @@
 use crate::db::bulk::{Bind, Statement};
 use crate::db::lock_retry;
 use crate::error::Error;
+use crate::stats::one_off::{changed_since_listed, OneOff, Unit};
+use crate::time::DATETIME_FORMAT;
 use anyhow::Context;
 use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
@@ -501,6 +503,75 @@ pub fn apply(
         changed += written;
     }
     Ok(changed)
+}
+
+/// Which repair of points after the match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PamKind {
+    /// D1: isolated bad values.
+    Isolated,
+    /// D2: runs of bad values in 2v2 games.
+    Runs,
+}
+
+/// A repair as an admin one-off: its units are the batches of players
+/// [`apply`] would write, each in a transaction of its own.
+pub struct PamRepair {
+    pub kind: PamKind,
+    pub range: Range,
+    pub batch: usize,
+}
+
+impl OneOff for PamRepair {
+    type Change = PamChange;
+
+    fn plan(&self, conn: &mut MysqlConnection) -> anyhow::Result<Vec<Unit<PamChange>>> {
+        let changes = match self.kind {
+            PamKind::Isolated => plan_isolated(conn, &self.range, self.batch)?,
+            PamKind::Runs => plan_runs(conn, &self.range, self.batch)?,
+        };
+        let units = units(&changes, checked_batch(self.batch)?);
+        let count = units.len();
+        Ok(units
+            .into_iter()
+            .enumerate()
+            .map(|(i, rows)| {
+                Unit::new(
+                    format!("batch {} of {count}", i + 1),
+                    i64::try_from(i).unwrap_or(i64::MAX),
+                    rows.to_vec(),
+                    "nothing to repair",
+                )
+            })
+            .collect())
+    }
+
+    fn apply(&self, conn: &mut MysqlConnection, unit: &Unit<PamChange>) -> anyhow::Result<String> {
+        let mut written = 0;
+        for rows in unit.changes.chunks(ROWS_PER_UPDATE) {
+            written += apply_statement(rows).execute(conn)?;
+        }
+        if written != unit.changes.len() {
+            return Err(changed_since_listed(&format!(
+                "{} of the values of {}",
+                unit.changes.len() - written.min(unit.changes.len()),
+                unit.label
+            )));
+        }
+        Ok(format!("{written} points after the match repaired"))
+    }
+
+    fn nothing_to_do(&self) -> String {
+        let what = match self.kind {
+            PamKind::Isolated => "isolated 0 or NULL points after the match",
+            PamKind::Runs => "run of 0 or NULL points after the match in 2v2 games",
+        };
+        format!(
+            "nothing to repair: no {what} between trusted values in finished games from {} to {}",
+            self.range.start.format(DATETIME_FORMAT),
+            self.range.end.format(DATETIME_FORMAT)
+        )
+    }
 }
 
 #[cfg(test)]

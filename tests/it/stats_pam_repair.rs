@@ -583,3 +583,58 @@ fn a_failed_batch_is_rolled_back_and_the_batches_before_it_stay() {
     assert_eq!(first_unit.len(), 6);
     assert_eq!(r.pams(), expected_after(&before, &first_unit));
 }
+
+#[test]
+fn both_repairs_run_from_the_command_line_as_listed() {
+    for (kind, d2) in [("points-after-match", false), ("cumulative-points", true)] {
+        let mut r = Repair::new();
+        mixed(&r);
+        let before = r.pams();
+        let plan = if d2 {
+            r.runs(&day_two())
+        } else {
+            r.isolated(&day_two())
+        };
+        let args = [
+            "compute-stats",
+            "--repair",
+            kind,
+            "--start",
+            "2026-01-02",
+            "--end",
+            "2026-01-02 23:59:59",
+            "--batch",
+            "2",
+        ];
+        let dry = r.stats.run(&[&args[..], &["--dry-run"]].concat());
+        dry.assert_ok();
+        for change in &plan {
+            dry.assert_stdout_contains(&change.to_string());
+        }
+        dry.assert_stdout_contains(&format!(
+            "dry run: {} change(s) listed; nothing was changed",
+            plan.len()
+        ));
+        assert_eq!(r.pams(), before, "{kind}");
+
+        r.stats
+            .run(&args)
+            .assert_code(2)
+            .assert_error_line("add --yes");
+        assert_eq!(r.pams(), before, "{kind}");
+
+        let real = r.stats.run(&[&args[..], &["--yes"]].concat());
+        real.assert_ok()
+            .assert_stdout_contains("batch 1 of 2: ")
+            .assert_stdout_contains("batch 2 of 2: ")
+            .assert_stdout_contains(&format!("done: {} change(s) written", plan.len()));
+        assert_eq!(r.pams(), expected_after(&before, &plan), "{kind}");
+
+        let after = r.pams();
+        r.stats
+            .run(&[&args[..], &["--yes"]].concat())
+            .assert_ok()
+            .assert_stdout_contains("nothing to repair");
+        assert_eq!(r.pams(), after, "{kind}");
+    }
+}

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::stats::match_elo::MatchElo;
 use crate::stats::merge_maps::MergeMaps;
+use crate::stats::pam_repair::{self, PamKind, PamRepair};
 
 /// The repairs (admin.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +18,13 @@ pub enum Repair {
     MatchElo,
     /// Maps of one name (--map) merged into the one played most recently.
     MergeMaps,
+    /// D1: an isolated 0 or NULL points after the match of a finished game
+    /// of the range, between two values above 300, gets their average.
+    PointsAfterMatch,
+    /// D2: a run of 0 or NULL points after the match in 2v2 games touching
+    /// the range, between two values above 300, is filled along the games'
+    /// positions.
+    CumulativePoints,
 }
 
 impl Repair {
@@ -24,13 +32,15 @@ impl Repair {
         match self {
             Repair::MatchElo => "match-elo",
             Repair::MergeMaps => "merge-maps",
+            Repair::PointsAfterMatch => "points-after-match",
+            Repair::CumulativePoints => "cumulative-points",
         }
     }
 
     /// Whether it works on a time range (--hours, or --start [--end]).
     fn takes_range(self) -> bool {
         match self {
-            Repair::MatchElo => true,
+            Repair::MatchElo | Repair::PointsAfterMatch | Repair::CumulativePoints => true,
             Repair::MergeMaps => false,
         }
     }
@@ -39,6 +49,7 @@ impl Repair {
     fn takes_batch(self) -> bool {
         match self {
             Repair::MatchElo | Repair::MergeMaps => false,
+            Repair::PointsAfterMatch | Repair::CumulativePoints => true,
         }
     }
 }
@@ -77,6 +88,29 @@ pub fn run(repair: Repair, flags: &Flags, config: &Config, mode: Mode) -> anyhow
         Repair::MergeMaps => {
             let name = flags.map.clone().unwrap_or_default();
             one_off::run(&MergeMaps { name }, config, super::RUN_LOCK, mode)
+        }
+        Repair::PointsAfterMatch | Repair::CumulativePoints => {
+            let range = range::from_flags(
+                flags.hours,
+                flags.start.as_deref(),
+                flags.end.as_deref(),
+                config.zone.now(),
+                &what,
+            )?;
+            let (kind, default_batch) = if repair == Repair::PointsAfterMatch {
+                (PamKind::Isolated, pam_repair::DEFAULT_BATCH_ISOLATED)
+            } else {
+                (PamKind::Runs, pam_repair::DEFAULT_BATCH_RUNS)
+            };
+            let kind = PamRepair {
+                kind,
+                range: pam_repair::Range {
+                    start: range.start,
+                    end: range.end,
+                },
+                batch: flags.batch.map_or(default_batch, |b| b as usize),
+            };
+            one_off::run(&kind, config, super::RUN_LOCK, mode)
         }
     }
 }
