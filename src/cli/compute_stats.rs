@@ -237,7 +237,7 @@ fn run_positions(opts: &Opts, config: &Config, mode: one_off::Mode) -> anyhow::R
         seasons_to_compute(season::all(&mut conn)?, &opts.seasons, config.zone.now())?
     };
     one_off::run(
-        &stats::positions::Positions { seasons },
+        &stats::one_off::positions::Positions { seasons },
         config,
         RUN_LOCK,
         mode,

@@ -5,10 +5,10 @@
 //! are ordered by player uuid ascending.
 
 use crate::db::models::Season;
+use crate::stats::output::stored_zone;
 use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
 use crate::stats::tiers::of_job as job_tier;
 use crate::stats::tiers::{Tier, TRACKMASTER_RANK};
-use crate::stats::weekly::stored_zone;
 use chrono::{Duration, NaiveDateTime};
 use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};

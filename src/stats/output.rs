@@ -53,6 +53,13 @@ pub fn now_epoch() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The time zone of stored datetimes. A job's signature carries no
+/// configuration, so it is read here as `Config` reads it.
+pub fn stored_zone() -> anyhow::Result<LocalZone> {
+    let setting = crate::env::setting(&crate::env::process_var, "MMSTATUS_TZ")?;
+    Ok(LocalZone::from_setting(setting.as_deref())?)
+}
+
 /// Epoch seconds of a stored naive local time in `zone`. An ambiguous time
 /// (the hour repeated when daylight saving ends) is its first occurrence;
 /// a time skipped when it starts is read with the offset in force before

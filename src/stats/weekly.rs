@@ -5,11 +5,10 @@
 //! every tier at once ([`tiers::mask`]).
 
 use crate::db::models::Season;
-use crate::stats::output::{epoch, now_epoch, Document};
+use crate::stats::output::{epoch, now_epoch, stored_zone, Document};
 use crate::stats::scan::Scan;
 use crate::stats::season_rows::{season_rows, GameRow, SeasonRows};
 use crate::stats::tiers::{self, p_cum, p_new, TierMask, RANKS};
-use crate::time::LocalZone;
 use chrono::{Duration, NaiveDateTime};
 use diesel::MysqlConnection;
 use serde_json::{json, Value};
@@ -22,13 +21,6 @@ const WEEK_SECONDS: i64 = 604_800;
 pub const SPREAD_THRESHOLDS: [i64; 13] = [
     0, 300, 600, 1000, 1300, 1600, 2000, 2300, 2600, 3000, 3300, 3600, 4000,
 ];
-
-/// The time zone of stored datetimes. A job's signature carries no
-/// configuration, so it is read here as `Config` reads it.
-pub fn stored_zone() -> anyhow::Result<LocalZone> {
-    let setting = crate::env::setting(&crate::env::process_var, "MMSTATUS_TZ")?;
-    Ok(LocalZone::from_setting(setting.as_deref())?)
-}
 
 /// Every tier's S14, S17 and S18 numbers, by RANKS position.
 #[derive(Debug, Default)]

@@ -8,10 +8,10 @@ use crate::common::{count, strings, Run};
 use crate::stats_harness::{uuid, StatsDb};
 use diesel::{Connection, MysqlConnection};
 use mmstatus::db::models::Season;
-use mmstatus::stats::match_elo::MatchElo;
-use mmstatus::stats::merge_maps::MergeMaps;
+use mmstatus::stats::one_off::match_elo::MatchElo;
+use mmstatus::stats::one_off::merge_maps::MergeMaps;
+use mmstatus::stats::one_off::positions::Positions;
 use mmstatus::stats::one_off::OneOff;
-use mmstatus::stats::positions::Positions;
 use std::collections::BTreeMap;
 
 /// Every row of `table`, as `id -> columns`, to compare whole tables.

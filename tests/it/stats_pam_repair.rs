@@ -7,7 +7,7 @@ use crate::common::{scalar_string, strings};
 use crate::stats_harness::{uuid, StatsDb};
 use chrono::NaiveDateTime;
 use diesel::MysqlConnection;
-use mmstatus::stats::pam_repair::{self, PamChange, Range};
+use mmstatus::stats::one_off::pam_repair::{self, PamChange, Range};
 
 const MAP: &str = "MapUid_PamRepair_0000000000001";
 

@@ -5,9 +5,9 @@ use super::one_off::{self, Mode};
 use super::range;
 use crate::config::Config;
 use crate::error::Error;
-use crate::stats::match_elo::MatchElo;
-use crate::stats::merge_maps::MergeMaps;
-use crate::stats::pam_repair::{self, PamKind, PamRepair};
+use crate::stats::one_off::match_elo::MatchElo;
+use crate::stats::one_off::merge_maps::MergeMaps;
+use crate::stats::one_off::pam_repair::{self, PamKind, PamRepair};
 
 /// The repairs (admin.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -2,6 +2,12 @@
 //! repairs) provides: a plan listing its changes unit by unit, and the
 //! write of one unit, which the caller runs in a transaction of its own.
 //! The command line lists, confirms and applies any of them the same way.
+//! One module per one-off.
+
+pub mod match_elo;
+pub mod merge_maps;
+pub mod pam_repair;
+pub mod positions;
 
 use diesel::MysqlConnection;
 use std::fmt::Display;

@@ -3,8 +3,8 @@
 //! match (admin.md recompute_match_elo); the selection and arithmetic are
 //! fetch's recompute-elo job's (db::elo), over any range.
 
+use super::{changed_since_listed, OneOff, Unit};
 use crate::db::elo::{self, EloFix};
-use crate::stats::one_off::{changed_since_listed, OneOff, Unit};
 use crate::time::DATETIME_FORMAT;
 use chrono::NaiveDateTime;
 use diesel::MysqlConnection;

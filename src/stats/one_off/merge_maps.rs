@@ -3,7 +3,7 @@
 //! one: the games of the others move to the map played most recently, and
 //! the other map rows go.
 
-use crate::stats::one_off::{changed_since_listed, OneOff, Unit};
+use super::{changed_since_listed, OneOff, Unit};
 use crate::time::DATETIME_FORMAT;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

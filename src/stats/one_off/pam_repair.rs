@@ -11,10 +11,10 @@
 //! plan read, so a collector writing meanwhile is never overwritten and a
 //! second run finds nothing left to do.
 
+use super::{changed_since_listed, OneOff, Unit};
 use crate::db::bulk::{Bind, Statement};
 use crate::db::lock_retry;
 use crate::error::Error;
-use crate::stats::one_off::{changed_since_listed, OneOff, Unit};
 use crate::time::DATETIME_FORMAT;
 use anyhow::Context;
 use chrono::NaiveDateTime;

@@ -2,9 +2,9 @@
 //! recompute (stats.md §6): a season's 200 `playerseason` rows with the most
 //! points get ranks 1…200; the other rows are left as they are.
 
+use super::{changed_since_listed, OneOff, Unit};
 use crate::db::bulk::Statement;
 use crate::db::models::Season;
-use crate::stats::one_off::{changed_since_listed, OneOff, Unit};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use std::fmt;
