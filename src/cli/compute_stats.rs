@@ -33,8 +33,8 @@ const FINAL_REFRESH_HOURS: i64 = 24;
 /// Each statistic's files are replaced atomically; a statistic that fails
 /// is logged, keeps its previous files and does not stop the others (exit
 /// code 8). Only one run at a time computes statistics on a database: a
-/// second one says so and exits 0 (5 with --strict). --list-stats shows which
-/// statistics mmstatus computes so far. On a terminal, a progress bar through
+/// second one says so and exits 0 (5 with --strict). --list-stats lists the
+/// statistics and their jobs. On a terminal, a progress bar through
 /// the jobs; elsewhere (cron logs) only log lines.
 ///
 /// Admin one-offs: --only positions (season positions recomputed) and
@@ -345,10 +345,10 @@ fn progress_bar(jobs: usize) -> Option<ProgressBar> {
 /// The jobs `--stats` picks (all computed ones without it).
 fn selected_jobs(filters: &[String]) -> anyhow::Result<Vec<Job>> {
     if filters.is_empty() {
-        return Ok(stats::computed_jobs());
+        return Ok(stats::all_jobs());
     }
     let valid = || {
-        stats::computed_jobs()
+        stats::all_jobs()
             .into_iter()
             .map(|j| j.name)
             .collect::<Vec<_>>()
@@ -412,27 +412,16 @@ pub fn list_stats() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The text of `--list-stats`: the computed statistics with their job names, then the
-/// ones still to come.
+/// The text of `--list-stats`: the statistics with their job names.
 fn statistics_list() -> String {
-    let mut text = String::from("Computed:\n");
-    for s in stats::STATISTICS.iter().filter(|s| s.is_computed()) {
+    let mut text = String::new();
+    for s in &stats::STATISTICS {
         text.push_str(&format!(
             "  {}  {}: {}\n",
             s.code,
             s.job_names().join(", "),
             s.description
         ));
-    }
-    let missing: Vec<_> = stats::STATISTICS
-        .iter()
-        .filter(|s| !s.is_computed())
-        .collect();
-    if !missing.is_empty() {
-        text.push_str("Not computed yet (no file is written for them):\n");
-        for s in missing {
-            text.push_str(&format!("  {}  {}*: {}\n", s.code, s.base, s.description));
-        }
     }
     text
 }

@@ -1,7 +1,6 @@
 //! `compute-stats`: the statistics of stats.md, one module per family, each
 //! with its SQL and its JSON shape side by side. The job list is the
-//! reference's (§2.2, 139 jobs per season, in order); a job of a statistic
-//! not computed yet is listed but never run, and writes nothing.
+//! reference's (§2.2, 139 jobs per season, in order).
 
 pub mod activity;
 pub mod h2h;
@@ -60,8 +59,7 @@ pub struct Statistic {
     pub base: &'static str,
     pub description: &'static str,
     variants: Variants,
-    /// `None`: not computed yet (its jobs are listed, never run).
-    pub produce: Option<Produce>,
+    pub produce: Produce,
 }
 
 const fn stat(
@@ -69,7 +67,7 @@ const fn stat(
     base: &'static str,
     description: &'static str,
     variants: Variants,
-    produce: Option<Produce>,
+    produce: Produce,
 ) -> Statistic {
     Statistic {
         code,
@@ -87,133 +85,133 @@ pub const STATISTICS: [Statistic; 19] = [
         "get_clubs_leaderboard",
         "clubs by their ten best-ranked members (position points)",
         Variants::One,
-        Some(leaderboards::clubs),
+        leaderboards::clubs,
     ),
     stat(
         "S02",
         "get_countries_leaderboard",
         "countries by their ten best-ranked members (position points)",
         Variants::One,
-        Some(leaderboards::countries),
+        leaderboards::countries,
     ),
     stat(
         "S03",
         "get_maps_statistics",
         "games played per map in the season",
         Variants::One,
-        Some(maps::statistics),
+        maps::statistics,
     ),
     stat(
         "S04",
         "get_top_100_per_country_0",
         "the 100 best players of each country by season points (index + one file per country)",
         Variants::One,
-        Some(top100::per_country),
+        top100::per_country,
     ),
     stat(
         "S05",
         "get_maps_rank_distribution_0",
         "finished games per map and rank tier (index + one file per map)",
         Variants::One,
-        Some(map_ranks::distribution),
+        map_ranks::distribution,
     ),
     stat(
         "S06",
         "get_country_h2h",
         "country against country results (index + one file per country)",
         Variants::Elo(H2H_TIERS),
-        Some(h2h::country_h2h),
+        h2h::country_h2h,
     ),
     stat(
         "S07",
         "get_activity_per_rank_distribution",
         "active players per rank tier, one sample every 12 h",
         Variants::One,
-        Some(rank_history::distribution),
+        rank_history::distribution,
     ),
     stat(
         "S08",
         "get_activity_per_country",
         "participations and wins per country",
         Variants::Elo(ALL_TIERS),
-        Some(activity::per_country),
+        activity::per_country,
     ),
     stat(
         "S09",
         "get_activity_per_players_per_country",
         "qualified active players per country",
         Variants::Elo(ALL_TIERS),
-        Some(activity::players_per_country),
+        activity::players_per_country,
     ),
     stat(
         "S10",
         "get_activity_per_country_and_hour",
         "participations per country and hour of the day",
         Variants::Elo(ALL_TIERS),
-        Some(activity::per_country_and_hour),
+        activity::per_country_and_hour,
     ),
     stat(
         "S11",
         "get_activity_per_hour",
         "games per hour of the day",
         Variants::Elo(ALL_TIERS),
-        Some(activity::per_hour),
+        activity::per_hour,
     ),
     stat(
         "S12",
         "get_activity_heatmap",
         "games per day of the week and hour",
         Variants::Elo(ALL_TIERS),
-        Some(activity::heatmap),
+        activity::heatmap,
     ),
     stat(
         "S13",
         "get_activity_per_day_of_the_week",
         "games per day of the week",
         Variants::Elo(ALL_TIERS),
-        Some(activity::per_day_of_the_week),
+        activity::per_day_of_the_week,
     ),
     stat(
         "S14",
         "get_player_retention",
         "players of a week back the next week",
         Variants::Elo(ALL_TIERS),
-        Some(weekly::player_retention),
+        weekly::player_retention,
     ),
     stat(
         "S15",
         "get_hot_this_week",
         "most wins in the last 7 days",
         Variants::Elo(HOT_TIERS),
-        Some(hot::this_week),
+        hot::this_week,
     ),
     stat(
         "S16",
         "get_hot_this_week_by_points_delta",
         "most points gained in the last 7 days",
         Variants::Elo(HOT_TIERS),
-        Some(hot::by_points_delta),
+        hot::by_points_delta,
     ),
     stat(
         "S17",
         "get_new_players_per_week",
         "players' first game of the tier, per week",
         Variants::Elo(ALL_TIERS),
-        Some(weekly::new_players_per_week),
+        weekly::new_players_per_week,
     ),
     stat(
         "S18",
         "get_cross_rank_frequency",
         "games per elo spread",
         Variants::Elo(ALL_TIERS),
-        Some(weekly::cross_rank_frequency),
+        weekly::cross_rank_frequency,
     ),
     stat(
         "S19",
         "get_players_matches",
         "the 100 players with the most games played, wins, losses, MVPs",
         Variants::Suffix(&players::ORDERS),
-        Some(players::matches),
+        players::matches,
     ),
 ];
 
@@ -228,10 +226,6 @@ impl Statistic {
                 .map(|s| format!("{}_{s}", self.base))
                 .collect(),
         }
-    }
-
-    pub fn is_computed(&self) -> bool {
-        self.produce.is_some()
     }
 }
 
@@ -275,18 +269,10 @@ pub fn all_jobs() -> Vec<Job> {
         .collect()
 }
 
-/// The jobs mmstatus computes today, in order.
-pub fn computed_jobs() -> Vec<Job> {
-    all_jobs()
-        .into_iter()
-        .filter(|j| j.statistic.is_computed())
-        .collect()
-}
-
 /// The reference's filter: a job runs when one of `names` is a substring of
-/// its name. An error names the first filter matching no computed job.
+/// its name. An error names the first filter matching no job.
 pub fn select_jobs(names: &[String]) -> Result<Vec<Job>, String> {
-    let jobs = computed_jobs();
+    let jobs = all_jobs();
     if let Some(unknown) = names
         .iter()
         .find(|n| !jobs.iter().any(|j| j.name.contains(n.as_str())))
@@ -348,11 +334,7 @@ fn compute_and_write(
     job: &Job,
     season: &Season,
 ) -> anyhow::Result<usize> {
-    let produce = job
-        .statistic
-        .produce
-        .ok_or_else(|| anyhow::anyhow!("{} is not computed yet", job.name))?;
-    let documents = produce(conn, &job.name, season)?;
+    let documents = (job.statistic.produce)(conn, &job.name, season)?;
     for document in &documents {
         output::write(cache, document).map_err(|e| {
             anyhow::anyhow!("cannot write {}: {e}", cache.join(&document.path).display())
@@ -407,9 +389,6 @@ mod tests {
             select_jobs(&["maps".to_string(), "nope".to_string()]).unwrap_err(),
             "nope"
         );
-        // Every statistic of the reference is computed now.
-        assert!(STATISTICS.iter().all(|s| s.is_computed()));
-        assert_eq!(computed_jobs().len(), 139);
     }
 
     #[test]
