@@ -43,6 +43,7 @@ mod stats_maps;
 mod stats_maps_h2h;
 mod stats_pam_repair;
 mod stats_players;
+mod stats_reference_cases;
 mod stats_rollups;
 mod stats_run;
 mod stats_season_rows;
