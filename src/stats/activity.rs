@@ -4,85 +4,33 @@
 //! and hour (S08, S10, P-cum on `max_elo`), and qualified players per
 //! country (S09, P-player-cum on current points and rank). S08 and S10–S13
 //! come, every tier at once, from the shared season rows
-//! ([`season_rows`]); S09 reads the players.
+//! ([`season_rows`]); S09 from the players of the season's ladder
+//! ([`ladder`]).
 //!
 //! Hours and days are those of the stored naive local time (`HOUR`,
 //! `DAYOFWEEK − 1`, 0 = Sunday), never converted: a game stored at 02:30 on
 //! the day daylight saving ends counts in hour 2 once, whichever 02:30 it was.
 
 use crate::db::models::Season;
+use crate::stats::ladder::ladder;
 use crate::stats::output::{now_epoch, Document};
 use crate::stats::scan::Scan;
-use crate::stats::season_rows::{season_rows, SeasonRows};
-use crate::stats::tiers::{self, p_cum, Tier, TRACKMASTER_RANK};
+use crate::stats::season_rows::{season_rows, SeasonRows, ZoneRef};
+use crate::stats::tiers::{self, p_cum, p_player_cum};
 use chrono::{Datelike, Timelike};
-use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use diesel::MysqlConnection;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const HOURS: usize = 24;
 const DAYS: usize = 7;
 
-/// `f`'s band: the highest tier min_elo it reaches, -1 under 0. With the
-/// "reaches the game's Trackmaster limit" flag, a band decides P-cum for
-/// every tier at once (see [`p_cum_banded`]).
-fn band_sql(f: &str) -> String {
-    let cases: String = tiers::RANKS
-        .iter()
-        .map(|t| format!("WHEN {f} >= {0} THEN {0} ", t.min_elo))
-        .collect();
-    format!("CASE {cases}ELSE -1 END")
-}
-
-/// P-player-cum from a points band and "rank <= 10"; equal to
-/// [`tiers::p_player_cum`] on the points themselves.
-fn p_player_cum_banded(tier: Tier, band: i32, top: bool) -> bool {
-    band >= tier.min_elo && (!tier.is_tm() || top)
-}
-
-/// Players whose last match started strictly after the season start (no
-/// upper bound), per current country id, band of current points and
-/// whether their current rank is 10 at worst: every tier's S09 in one scan.
-const PLAYERS_BY_COUNTRY_AND_BAND_SQL: &str = "\
-SELECT p.country_id AS country, CAST({band} AS SIGNED) AS band, \
- CAST(p.`rank` <= {top} AS SIGNED) AS top, COUNT(*) AS total \
-FROM player p JOIN game g ON g.id = p.last_match_id \
-WHERE g.time > ? \
-GROUP BY country, band, top";
-
-pub fn players_by_country_and_band_sql() -> String {
-    PLAYERS_BY_COUNTRY_AND_BAND_SQL
-        .replace("{band}", &band_sql("p.points"))
-        .replace("{top}", &TRACKMASTER_RANK.to_string())
-}
-
-/// The zone fields of the country ids the groups name.
-const ZONES_SQL: &str = "\
-SELECT z.id AS id, z.name AS name, z.file_name AS file_name, z.country_alpha3 AS alpha3 FROM zone z";
-
-#[derive(QueryableByName, Debug, Clone)]
-struct PlayerCell {
-    #[diesel(sql_type = Nullable<Integer>)]
-    country: Option<i32>,
-    #[diesel(sql_type = BigInt)]
-    band: i64,
-    #[diesel(sql_type = BigInt)]
-    top: i64,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-}
-
 /// A country group's zone fields (all null for players without a country).
-#[derive(QueryableByName, Debug, Clone, Default)]
+#[derive(Debug, Clone, Default)]
 struct Zone {
-    #[diesel(sql_type = Nullable<Integer>)]
     id: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
     name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     file_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     alpha3: Option<String>,
 }
 
@@ -100,7 +48,6 @@ impl Zone {
 // The 13 tier variants of a statistic share one computation.
 static GAME_CELLS: Scan<Vec<DayHourCounts>> = Scan::new();
 static COUNTRY_ACTIVITY: Scan<Vec<Vec<CountryActivity>>> = Scan::new();
-static PLAYER_SCAN: Scan<Vec<PlayerCell>> = Scan::new();
 
 /// Games per local day of the week (0 = Sunday) and hour.
 type DayHourCounts = [[i64; HOURS]; DAYS];
@@ -149,7 +96,7 @@ fn country_activity_by_tier(rows: &SeasonRows) -> Vec<Vec<CountryActivity>> {
             let group = groups[tier]
                 .entry(country)
                 .or_insert_with(|| CountryActivity {
-                    zone: zone_of(rows, country),
+                    zone: zone_of(&rows.zones, country),
                     ..CountryActivity::default()
                 });
             group.total += 1;
@@ -161,10 +108,6 @@ fn country_activity_by_tier(rows: &SeasonRows) -> Vec<Vec<CountryActivity>> {
         .into_iter()
         .map(|g| g.into_values().collect())
         .collect()
-}
-
-fn band(value: i64) -> i32 {
-    i32::try_from(value).unwrap_or(-1)
 }
 
 /// The S11–S13 cells of `job`'s tier.
@@ -180,27 +123,11 @@ fn game_cells(
     Ok(cells[tier])
 }
 
-/// The zones of the country ids, by id.
-fn zones(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<i32, Zone>> {
-    let rows: Vec<Zone> = sql_query(ZONES_SQL).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|z| z.id.map(|id| (id, z)))
-        .collect())
-}
-
-/// The zone fields of country id `country` in `zones` (null fields without one).
-fn zone_in(zones: &BTreeMap<i32, Zone>, country: Option<i32>) -> Zone {
-    country
-        .and_then(|id| zones.get(&id).cloned())
-        .unwrap_or_default()
-}
-
 /// The zone fields of country id `country` (null fields without one).
-fn zone_of(rows: &SeasonRows, country: Option<i32>) -> Zone {
+fn zone_of(zones: &HashMap<i32, ZoneRef>, country: Option<i32>) -> Zone {
     country
         .and_then(|id| {
-            rows.zones.get(&id).map(|z| Zone {
+            zones.get(&id).map(|z| Zone {
                 id: Some(id),
                 name: Some(z.name.clone()),
                 file_name: Some(z.file_name.clone()),
@@ -334,31 +261,29 @@ pub fn per_country_and_hour(
     Ok(document(job, season, Value::Array(results)))
 }
 
-/// S09: `get_activity_per_players_per_country_<elo>_<S>.txt`, by country
-/// id, players without a country first.
+/// S09: `get_activity_per_players_per_country_<elo>_<S>.txt`: players
+/// whose last match started strictly after the season start (no upper
+/// bound) per current country, P-player-cum on current points and rank; by
+/// country id, players without a country first.
 pub fn players_per_country(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
     let tier = tiers::of_job(job)?;
-    let rows = PLAYER_SCAN.get(season, || {
-        Ok(sql_query(players_by_country_and_band_sql())
-            .bind::<Datetime, _>(season.start_time)
-            .load(conn)?)
-    })?;
-    let zones = zones(conn)?;
+    let ladder = ladder(conn, season)?;
     let mut totals: BTreeMap<Option<i32>, i64> = BTreeMap::new();
-    for row in rows
-        .iter()
-        .filter(|r| p_player_cum_banded(tier, band(r.band), r.top != 0))
+    for player in ladder
+        .active_since(season.start_time)
+        .filter(|p| p.last_match.is_some_and(|t| t > season.start_time))
+        .filter(|p| p_player_cum(tier, p.points, p.rank))
     {
-        *totals.entry(row.country).or_insert(0) += row.total;
+        *totals.entry(player.country).or_insert(0) += 1;
     }
     let results: Vec<Value> = totals
         .into_iter()
         .map(|(country, total)| {
-            let mut fields = zone_in(&zones, country).fields();
+            let mut fields = zone_of(&ladder.zones, country).fields();
             fields.insert("total".into(), json!(total));
             Value::Object(fields)
         })
@@ -369,45 +294,6 @@ pub fn players_per_country(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The band `band_sql` computes, in Rust.
-    fn band_of(value: i32) -> i32 {
-        tiers::RANKS
-            .iter()
-            .map(|t| t.min_elo)
-            .find(|min| value >= *min)
-            .unwrap_or(-1)
-    }
-
-    #[test]
-    fn points_bands_decide_the_player_predicate_as_the_points_do() {
-        let values = [
-            -1, 0, 1, 299, 300, 2999, 3000, 3299, 3300, 3599, 3600, 3999, 4000, 4001, 4199, 4200,
-            5000, 99_999, 100_000,
-        ];
-        for tier in tiers::RANKS {
-            for rank in [0, 1, 10, 11, 99_999] {
-                for v in values {
-                    assert_eq!(
-                        p_player_cum_banded(tier, band_of(v), rank <= TRACKMASTER_RANK),
-                        tiers::p_player_cum(tier, v, rank),
-                        "{} {v} {rank}",
-                        tier.key
-                    );
-                }
-            }
-        }
-        assert_eq!(
-            band_sql("g.min_elo"),
-            "CASE WHEN g.min_elo >= 4000 THEN 4000 WHEN g.min_elo >= 3600 THEN 3600 \
-             WHEN g.min_elo >= 3300 THEN 3300 WHEN g.min_elo >= 3000 THEN 3000 \
-             WHEN g.min_elo >= 2600 THEN 2600 WHEN g.min_elo >= 2300 THEN 2300 \
-             WHEN g.min_elo >= 2000 THEN 2000 WHEN g.min_elo >= 1600 THEN 1600 \
-             WHEN g.min_elo >= 1300 THEN 1300 WHEN g.min_elo >= 1000 THEN 1000 \
-             WHEN g.min_elo >= 600 THEN 600 WHEN g.min_elo >= 300 THEN 300 \
-             WHEN g.min_elo >= 0 THEN 0 ELSE -1 END"
-        );
-    }
 
     #[test]
     fn hour_keys_run_from_0_1_to_23_24() {

@@ -3,9 +3,9 @@
 //! scored by the 1000-slot position table.
 
 use crate::db::models::Season;
+use crate::stats::ladder::ladder;
 use crate::stats::output::Document;
-use diesel::sql_types::{Integer, Nullable, Text};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use diesel::MysqlConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -15,21 +15,6 @@ pub const ROW_LIMIT: usize = 1000;
 pub const MEMBERS_COUNTED: u32 = 10;
 /// Ranks that score points: 1 to this.
 pub const SCORED_RANKS: i32 = 1000;
-
-/// S01's rows: season rows with a rank and a season club tag. Ties in rank
-/// go by player uuid.
-pub const CLUB_ROWS_SQL: &str = "\
-SELECT ps.club_tag AS club_tag, ps.`rank` AS `rank` FROM playerseason ps \
-WHERE ps.season_id = ? AND ps.`rank` <> 0 AND ps.club_tag IS NOT NULL \
-ORDER BY ps.`rank`, ps.player_id LIMIT 1000";
-
-/// S02's rows: season rows with a rank whose player has a current country.
-pub const COUNTRY_ROWS_SQL: &str = "\
-SELECT z.id AS zone_id, z.name AS name, z.file_name AS file_name, \
-z.country_alpha3 AS country_alpha3, ps.`rank` AS `rank` \
-FROM playerseason ps JOIN player p ON p.uuid = ps.player_id JOIN zone z ON z.id = p.country_id \
-WHERE ps.season_id = ? AND ps.`rank` <> 0 \
-ORDER BY ps.`rank`, ps.player_id LIMIT 1000";
 
 /// Points of a stored rank: `10000 − round(10000·log2(r)/log2(1000))` for
 /// ranks 1 to 1000, 0 otherwise (negative or zero ranks included).
@@ -76,42 +61,24 @@ pub fn standings<K: Eq + std::hash::Hash + Clone>(
     groups
 }
 
-#[derive(QueryableByName)]
-struct ClubRow {
-    #[diesel(sql_type = Text)]
-    club_tag: String,
-    #[diesel(sql_type = Integer)]
-    rank: i32,
-}
-
-#[derive(QueryableByName, Clone, PartialEq, Eq, Hash)]
-struct CountryRow {
-    #[diesel(sql_type = Integer)]
-    zone_id: i32,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    file_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    country_alpha3: Option<String>,
-    #[diesel(sql_type = Integer)]
-    rank: i32,
-}
-
 fn leaderboard(last_updated: f64, results: Vec<Value>) -> Value {
     json!({"last_updated": last_updated, "compute_method": "top_10", "results": results})
 }
 
-/// S01: `get_clubs_leaderboard_<S>.txt`.
+/// S01: `get_clubs_leaderboard_<S>.txt`: the first 1000 season rows by
+/// rank (equal ranks by player uuid) with a rank and a season club tag.
 pub fn clubs(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let rows: Vec<ClubRow> = sql_query(CLUB_ROWS_SQL)
-        .bind::<Integer, _>(season.id)
-        .load(conn)?;
-    let results = standings(rows.into_iter().map(|r| (r.club_tag, r.rank)))
+    let ladder = ladder(conn, season)?;
+    let rows = ladder
+        .ranked_entries()
+        .into_iter()
+        .filter_map(|e| Some((e.club_tag.clone()?, e.rank)))
+        .take(ROW_LIMIT);
+    let results = standings(rows)
         .into_iter()
         .map(|s| json!({"name": s.key, "points": s.points, "count": s.count}))
         .collect();
@@ -119,27 +86,32 @@ pub fn clubs(
     Ok(vec![Document::main(job, season.id, content)])
 }
 
-/// S02: `get_countries_leaderboard_<S>.txt`.
+/// S02: `get_countries_leaderboard_<S>.txt`: the first 1000 season rows by
+/// rank (equal ranks by player uuid) with a rank whose player's current
+/// country is a known zone.
 pub fn countries(
     conn: &mut MysqlConnection,
     job: &str,
     season: &Season,
 ) -> anyhow::Result<Vec<Document>> {
-    let rows: Vec<CountryRow> = sql_query(COUNTRY_ROWS_SQL)
-        .bind::<Integer, _>(season.id)
-        .load(conn)?;
-    let mut zones: HashMap<i32, CountryRow> = HashMap::new();
-    let mut keyed = Vec::with_capacity(rows.len());
-    for row in rows {
-        keyed.push((row.zone_id, row.rank));
-        zones.entry(row.zone_id).or_insert(row);
-    }
-    let results = standings(keyed)
+    let ladder = ladder(conn, season)?;
+    let rows = ladder
+        .ranked_entries()
+        .into_iter()
+        .filter_map(|e| {
+            let country = ladder.player(e)?.country?;
+            ladder
+                .zones
+                .contains_key(&country)
+                .then_some((country, e.rank))
+        })
+        .take(ROW_LIMIT);
+    let results = standings(rows)
         .into_iter()
         .map(|s| {
-            let zone = &zones[&s.key];
+            let zone = &ladder.zones[&s.key];
             json!({"name": zone.name, "file_name": zone.file_name,
-                   "country_alpha3": zone.country_alpha3, "points": s.points, "count": s.count})
+                   "country_alpha3": zone.alpha3, "points": s.points, "count": s.count})
         })
         .collect();
     let content = leaderboard(crate::stats::output::now_epoch(), results);

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod h2h;
 pub mod hot;
+pub mod ladder;
 pub mod leaderboards;
 pub mod map_ranks;
 pub mod maps;

@@ -4,33 +4,16 @@
 //! never rebuilt, and one that cannot be read is left as it is.
 
 use crate::db::models::Season;
+use crate::stats::ladder::ladder;
 use crate::stats::output::{now_epoch, Document};
 use crate::stats::tiers::{p_player_band, RANKS};
 use anyhow::{anyhow, Context};
-use diesel::sql_types::{BigInt, Datetime, Integer};
-use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
+use diesel::MysqlConnection;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
 /// Seconds a sample stays the latest one.
 pub const SAMPLE_INTERVAL_SECS: f64 = 12.0 * 3600.0;
-
-/// Players whose last match started at or after the season's start (no
-/// upper bound), counted per (points, rank) pair.
-pub const ACTIVE_PLAYERS_SQL: &str = "\
-SELECT p.points AS points, p.`rank` AS `rank`, COUNT(*) AS players \
-FROM player p JOIN game g ON g.id = p.last_match_id \
-WHERE g.time >= ? GROUP BY p.points, p.`rank`";
-
-#[derive(QueryableByName)]
-struct PointsRank {
-    #[diesel(sql_type = Integer)]
-    points: i32,
-    #[diesel(sql_type = Integer)]
-    rank: i32,
-    #[diesel(sql_type = BigInt)]
-    players: i64,
-}
 
 /// S07: `get_activity_per_rank_distribution_<S>.txt`, the file of the
 /// season being computed, with a new sample when its latest is 12 h old.
@@ -112,19 +95,20 @@ fn append(mut history: History, sample: Value, now: f64) -> Value {
     history.into_value()
 }
 
-/// One sample: players per tier (b1 … tm), 0 for an empty tier, and its date.
+/// One sample: players whose last match started at or after the season's
+/// start (no upper bound) per tier of their current points and rank (b1 …
+/// tm), 0 for an empty tier, and its date.
 fn sample(conn: &mut MysqlConnection, season: &Season, now: f64) -> anyhow::Result<Value> {
-    let rows: Vec<PointsRank> = sql_query(ACTIVE_PLAYERS_SQL)
-        .bind::<Datetime, _>(season.start_time)
-        .load(conn)?;
+    let ladder = ladder(conn, season)?;
+    let mut counts = [0i64; RANKS.len()];
+    for player in ladder.active_since(season.start_time) {
+        for (i, tier) in RANKS.iter().enumerate() {
+            counts[i] += i64::from(p_player_band(*tier, player.points, player.rank));
+        }
+    }
     let mut sample = Map::new();
-    for tier in RANKS.iter().rev() {
-        let players: i64 = rows
-            .iter()
-            .filter(|r| p_player_band(*tier, r.points, r.rank))
-            .map(|r| r.players)
-            .sum();
-        sample.insert(tier.key.to_string(), json!(players));
+    for (i, tier) in RANKS.iter().enumerate().rev() {
+        sample.insert(tier.key.to_string(), json!(counts[i]));
     }
     sample.insert("date".to_string(), json!(now));
     Ok(Value::Object(sample))

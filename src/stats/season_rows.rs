@@ -117,7 +117,7 @@ pub fn season_rows(conn: &mut MysqlConnection, season: &Season) -> anyhow::Resul
 pub fn read(conn: &mut MysqlConnection, season: &Season, slice: i32) -> anyhow::Result<SeasonRows> {
     let started = std::time::Instant::now();
     let maps = load_maps(conn)?;
-    let games = load_games(conn, season, &maps)?;
+    let games = load_games(conn, season, &maps, slice.max(1))?;
     let mut players = Players::default();
     let parts = load_parts(conn, &games, &mut players, slice.max(1))?;
     let players = load_countries(conn, players.uuids)?;
@@ -150,12 +150,18 @@ fn load_maps(conn: &mut MysqlConnection) -> anyhow::Result<Vec<MapRef>> {
         .collect())
 }
 
-/// The window's games by id. A game whose map row is missing (the schema's
-/// foreign key forbids it) is left out, as the joins of the reference do.
+/// id, map uid, min, average and max elo, time, finished, limit.
+type GameColumns = (i32, String, i32, i32, i32, NaiveDateTime, bool, i32);
+
+/// The window's games by id, read in slices of `slice` ids (the window's
+/// ids are found from the time index). A game whose map row is missing (the
+/// schema's foreign key forbids it) is left out, as the joins of the
+/// reference do.
 fn load_games(
     conn: &mut MysqlConnection,
     season: &Season,
     maps: &[MapRef],
+    slice: i32,
 ) -> anyhow::Result<Vec<GameRow>> {
     // Keys compare as the database's case-insensitive collation does.
     let map_index: HashMap<String, u32> = maps
@@ -163,38 +169,57 @@ fn load_games(
         .enumerate()
         .map(|(i, m)| (m.uid.to_lowercase(), i as u32))
         .collect();
-    let rows = game::table
-        .filter(game::time.between(season.start_time, season.end_time))
+    let window = || game::time.between(season.start_time, season.end_time);
+    let (low, high, count): (Option<i32>, Option<i32>, i64) = game::table
+        .filter(window())
         .select((
-            game::id,
-            game::map_id,
-            game::min_elo,
-            game::average_elo,
-            game::max_elo,
-            game::time,
-            game::is_finished,
-            game::trackmaster_limit,
+            diesel::dsl::min(game::id),
+            diesel::dsl::max(game::id),
+            diesel::dsl::count_star(),
         ))
-        .load_iter::<(i32, String, i32, i32, i32, NaiveDateTime, bool, i32), DefaultLoadingMode>(
-            conn,
-        )?;
-    let mut games = Vec::new();
-    for row in rows {
-        let (id, map_id, min_elo, average_elo, max_elo, time, is_finished, trackmaster_limit) =
-            row?;
-        let Some(&map) = map_index.get(&map_id.to_lowercase()) else {
-            continue;
-        };
-        games.push(GameRow {
-            id,
-            map,
-            min_elo,
-            average_elo,
-            max_elo,
-            time,
-            is_finished,
-            trackmaster_limit,
-        });
+        .first(conn)?;
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(Vec::new());
+    };
+    let mut games = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut from = low;
+    loop {
+        let to = from.saturating_add(slice - 1).min(high);
+        let rows = game::table
+            .filter(game::id.between(from, to))
+            .filter(window())
+            .select((
+                game::id,
+                game::map_id,
+                game::min_elo,
+                game::average_elo,
+                game::max_elo,
+                game::time,
+                game::is_finished,
+                game::trackmaster_limit,
+            ))
+            .load_iter::<GameColumns, DefaultLoadingMode>(conn)?;
+        for row in rows {
+            let (id, map_id, min_elo, average_elo, max_elo, time, is_finished, trackmaster_limit) =
+                row?;
+            let Some(&map) = map_index.get(&map_id.to_lowercase()) else {
+                continue;
+            };
+            games.push(GameRow {
+                id,
+                map,
+                min_elo,
+                average_elo,
+                max_elo,
+                time,
+                is_finished,
+                trackmaster_limit,
+            });
+        }
+        if to >= high {
+            break;
+        }
+        from = to + 1;
     }
     games.sort_unstable_by_key(|g| g.id);
     Ok(games)
@@ -219,8 +244,8 @@ impl Players {
     }
 }
 
-/// Participation rows per statement: the MySQL client holds a statement's
-/// whole result in memory, so the season is read in slices of this many ids.
+/// Rows per statement (game or playergame ids): the MySQL client holds a
+/// statement's whole result in memory, so the season is read in slices.
 pub const PART_CHUNK: i32 = 200_000;
 
 /// The participations of `games` (sorted by id). Their playergame ids are
@@ -237,50 +262,52 @@ fn load_parts(
     let (Some(first), Some(last)) = (games.first(), games.last()) else {
         return Ok(Vec::new());
     };
-    let (low, high): (Option<i32>, Option<i32>) = playergame::table
+    let (low, high, count): (Option<i32>, Option<i32>, i64) = playergame::table
         .filter(playergame::game_id.between(first.id, last.id))
         .select((
             diesel::dsl::min(playergame::id),
             diesel::dsl::max(playergame::id),
+            diesel::dsl::count_star(),
         ))
         .first(conn)?;
     let (Some(low), Some(high)) = (low, high) else {
         return Ok(Vec::new());
     };
-    let mut parts = Vec::new();
+    // At most `count` rows belong to the window's games: no regrowth.
+    let mut parts = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut from = low;
     loop {
         let to = from.saturating_add(slice - 1).min(high);
         let rows = playergame::table
             .filter(playergame::id.between(from, to))
+            .order(playergame::id)
             .select((
-                playergame::id,
                 playergame::game_id,
                 playergame::player_id,
                 playergame::is_win,
                 playergame::is_mvp,
             ))
-            .load_iter::<(i32, i32, String, bool, bool), DefaultLoadingMode>(conn)?;
+            .load_iter::<(i32, String, bool, bool), DefaultLoadingMode>(conn)?;
         for row in rows {
-            let (id, game_id, uuid, is_win, is_mvp) = row?;
+            let (game_id, uuid, is_win, is_mvp) = row?;
             let Ok(game) = games.binary_search_by_key(&game_id, |g| g.id) else {
                 continue;
             };
-            let part = Part {
+            parts.push(Part {
                 game: game as u32,
                 player: players.intern(uuid),
                 is_win,
                 is_mvp,
-            };
-            parts.push((id, part));
+            });
         }
         if to >= high {
             break;
         }
         from = to + 1;
     }
-    parts.sort_unstable_by_key(|(id, part)| (part.game, *id));
-    Ok(parts.into_iter().map(|(_, part)| part).collect())
+    // Read in playergame id order; a stable sort keeps it within a game.
+    parts.sort_by_key(|part| part.game);
+    Ok(parts)
 }
 
 /// The current country of each uuid, in the same order. A uuid without a
@@ -306,7 +333,7 @@ fn load_countries(
         .collect())
 }
 
-fn load_zones(conn: &mut MysqlConnection) -> anyhow::Result<HashMap<i32, ZoneRef>> {
+pub fn load_zones(conn: &mut MysqlConnection) -> anyhow::Result<HashMap<i32, ZoneRef>> {
     let rows: Vec<(i32, String, String, Option<String>)> = zone::table
         .select((zone::id, zone::name, zone::file_name, zone::country_alpha3))
         .load(conn)?;
