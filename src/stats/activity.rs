@@ -35,8 +35,8 @@ struct Zone {
 }
 
 impl Zone {
-    fn fields(&self) -> Map<String, Value> {
-        let mut fields = Map::new();
+    /// `fields` followed by the zone's fields, the reference's key order.
+    fn after(&self, mut fields: Map<String, Value>) -> Map<String, Value> {
         fields.insert("id".into(), json!(self.id));
         fields.insert("name".into(), json!(self.name));
         fields.insert("file_name".into(), json!(self.file_name));
@@ -233,10 +233,10 @@ pub fn per_country(
     let results: Vec<Value> = country_activity(conn, job, season)?
         .into_iter()
         .map(|c| {
-            let mut fields = c.zone.fields();
+            let mut fields = Map::new();
             fields.insert("total".into(), json!(c.total));
             fields.insert("wins".into(), json!(c.wins));
-            Value::Object(fields)
+            Value::Object(c.zone.after(fields))
         })
         .collect();
     Ok(document(job, season, Value::Array(results)))
@@ -251,11 +251,11 @@ pub fn per_country_and_hour(
     let results: Vec<Value> = country_activity(conn, job, season)?
         .into_iter()
         .map(|c| {
-            let mut fields = c.zone.fields();
+            let mut fields = Map::new();
             for (h, n) in c.hours.iter().enumerate() {
                 fields.insert(hour_key(h), json!(n));
             }
-            Value::Object(fields)
+            Value::Object(c.zone.after(fields))
         })
         .collect();
     Ok(document(job, season, Value::Array(results)))
@@ -283,9 +283,9 @@ pub fn players_per_country(
     let results: Vec<Value> = totals
         .into_iter()
         .map(|(country, total)| {
-            let mut fields = zone_of(&ladder.zones, country).fields();
+            let mut fields = Map::new();
             fields.insert("total".into(), json!(total));
-            Value::Object(fields)
+            Value::Object(zone_of(&ladder.zones, country).after(fields))
         })
         .collect();
     Ok(document(job, season, Value::Array(results)))

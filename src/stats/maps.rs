@@ -35,7 +35,7 @@ pub fn statistics(
         .into_iter()
         .map(|(map, total)| {
             let map = &rows.maps[map];
-            json!({"map_uid": map.uid, "map_name": map.name, "total_played": total})
+            json!({"total_played": total, "map_uid": map.uid, "map_name": map.name})
         })
         .collect();
     let content = json!({"last_updated": now_epoch(), "results": results});

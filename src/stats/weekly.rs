@@ -214,7 +214,7 @@ pub fn player_retention(
                    "retention_rate": retention_rate(r.retained, r.total)})
         })
         .collect();
-    let content = json!({"last_updated": now_epoch(), "results": results});
+    let content = json!({"results": results, "last_updated": now_epoch()});
     Ok(vec![Document::main(job, season.id, content)])
 }
 

@@ -558,3 +558,81 @@ fn maps_rank_distribution_puts_each_average_elo_in_one_band() {
         );
     }
 }
+
+/// The keys of an object, in the file's order.
+fn keys(value: &Value) -> Vec<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn keys_come_in_the_reference_s_order() {
+    let s = StatsDb::new();
+    s.season(1, "2026-01-05 00:00:00", "2026-02-01 00:00:00");
+    s.map("M", "Map");
+    s.player(1, Some(FRANCE), None, None);
+    s.player_season(1, 1, 3000, 1, Some("CLUB"));
+    game(&s, 1, "2026-01-06 10:00:00", (1000, 1000, 1000));
+    game(&s, 2, "2026-01-13 10:00:00", (1000, 1000, 1000));
+    s.played(1, 1, true, false);
+    s.played(2, 1, false, true);
+    s.sql(&format!(
+        "UPDATE player SET last_match_id = 2, points = 1000 WHERE uuid = '{}'",
+        uuid(1)
+    ));
+    s.compute(
+        1,
+        "maps_statistics,activity_per_country_0,activity_per_players_per_country_0,\
+         activity_per_country_and_hour_0,player_retention_0,new_players_per_week_0",
+    );
+    let zone = ["id", "name", "file_name", "country_alpha3"];
+    let hours: Vec<String> = (0..24).map(|h| format!("{h}-{}", h + 1)).collect();
+    let hours: Vec<&str> = hours.iter().map(String::as_str).collect();
+    let cases: [(&str, &[&str], Vec<&str>); 6] = [
+        (
+            "get_maps_statistics_1.txt",
+            &["last_updated", "results"],
+            vec!["total_played", "map_uid", "map_name"],
+        ),
+        (
+            "get_activity_per_country_0_1.txt",
+            &["results", "last_updated"],
+            [&["total", "wins"][..], &zone].concat(),
+        ),
+        (
+            "get_activity_per_players_per_country_0_1.txt",
+            &["results", "last_updated"],
+            [&["total"][..], &zone].concat(),
+        ),
+        (
+            "get_activity_per_country_and_hour_0_1.txt",
+            &["results", "last_updated"],
+            [&hours[..], &zone].concat(),
+        ),
+        (
+            "get_player_retention_0_1.txt",
+            &["results", "last_updated"],
+            vec![
+                "week",
+                "week_start",
+                "total_players",
+                "retained_players",
+                "retention_rate",
+            ],
+        ),
+        (
+            "get_new_players_per_week_0_1.txt",
+            &["last_updated", "results"],
+            vec!["week", "week_start", "new_players"],
+        ),
+    ];
+    for (file, top, row) in cases {
+        let document = s.file(file);
+        assert_eq!(keys(&document), top, "{file}");
+        assert_eq!(keys(&document["results"][0]), row, "{file}");
+    }
+}
