@@ -83,30 +83,49 @@ fn country_activity_by_tier(rows: &SeasonRows) -> Vec<Vec<CountryActivity>> {
             }
         })
         .collect();
-    let mut groups: Vec<BTreeMap<Option<i32>, CountryActivity>> =
-        vec![BTreeMap::new(); tiers::RANKS.len()];
+    // Counters per (country slot, tier, hour) in one flat array: a
+    // season's millions of participations, a few hundred countries.
+    let mut slots: BTreeMap<Option<i32>, usize> = BTreeMap::new();
+    let player_slot: Vec<usize> = rows
+        .players
+        .iter()
+        .map(|p| {
+            let next = slots.len();
+            *slots.entry(p.country).or_insert(next)
+        })
+        .collect();
+    let tier_count = tiers::RANKS.len();
+    let cell = |slot: usize, tier: usize| slot * tier_count + tier;
+    let mut totals = vec![0i64; slots.len() * tier_count];
+    let mut wins = vec![0i64; slots.len() * tier_count];
+    let mut hours = vec![[0i64; HOURS]; slots.len() * tier_count];
     for part in &rows.parts {
         let mask = masks[part.game as usize];
         if mask == 0 {
             continue;
         }
-        let country = rows.player(part).country;
+        let slot = player_slot[part.player as usize];
         let hour = rows.game(part).time.hour() as usize;
         for tier in tiers::positions(mask) {
-            let group = groups[tier]
-                .entry(country)
-                .or_insert_with(|| CountryActivity {
-                    zone: zone_of(&rows.zones, country),
-                    ..CountryActivity::default()
-                });
-            group.total += 1;
-            group.wins += i64::from(part.is_win);
-            group.hours[hour] += 1;
+            let i = cell(slot, tier);
+            totals[i] += 1;
+            wins[i] += i64::from(part.is_win);
+            hours[i][hour] += 1;
         }
     }
-    groups
-        .into_iter()
-        .map(|g| g.into_values().collect())
+    (0..tier_count)
+        .map(|tier| {
+            slots
+                .iter()
+                .filter(|(_, &slot)| totals[cell(slot, tier)] > 0)
+                .map(|(&country, &slot)| CountryActivity {
+                    zone: zone_of(&rows.zones, country),
+                    total: totals[cell(slot, tier)],
+                    wins: wins[cell(slot, tier)],
+                    hours: hours[cell(slot, tier)],
+                })
+                .collect()
+        })
         .collect()
 }
 
