@@ -22,7 +22,7 @@ use std::time::Instant;
 /// The database (DATABASE_URL, the DATABASE_* variables or --database-url) is
 /// created and migrated when needed, and given the shipped zone tree when its
 /// zone table is empty. One that already holds games, players, maps or
-/// seasons is refused unless --force, which deletes them first.
+/// seasons is refused unless --force, which empties those tables first.
 #[derive(Debug, Parser)]
 #[command(name = "mmstatus-gen-data", version)]
 struct Opts {
