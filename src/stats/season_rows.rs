@@ -150,6 +150,17 @@ fn load_maps(conn: &mut MysqlConnection) -> anyhow::Result<Vec<MapRef>> {
         .collect())
 }
 
+/// `[low, high]` as consecutive ranges of at most `slice` ids.
+fn id_slices(low: i32, high: i32, slice: i32) -> impl Iterator<Item = (i32, i32)> {
+    let mut next = (low <= high).then_some(low);
+    std::iter::from_fn(move || {
+        let from = next?;
+        let to = from.saturating_add(slice.max(1) - 1).min(high);
+        next = (to < high).then(|| to + 1);
+        Some((from, to))
+    })
+}
+
 /// id, map uid, min, average and max elo, time, finished, limit.
 type GameColumns = (i32, String, i32, i32, i32, NaiveDateTime, bool, i32);
 
@@ -182,9 +193,7 @@ fn load_games(
         return Ok(Vec::new());
     };
     let mut games = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-    let mut from = low;
-    loop {
-        let to = from.saturating_add(slice - 1).min(high);
+    for (from, to) in id_slices(low, high, slice) {
         let rows = game::table
             .filter(game::id.between(from, to))
             .filter(window())
@@ -216,10 +225,6 @@ fn load_games(
                 trackmaster_limit,
             });
         }
-        if to >= high {
-            break;
-        }
-        from = to + 1;
     }
     games.sort_unstable_by_key(|g| g.id);
     Ok(games)
@@ -275,9 +280,7 @@ fn load_parts(
     };
     // At most `count` rows belong to the window's games: no regrowth.
     let mut parts = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-    let mut from = low;
-    loop {
-        let to = from.saturating_add(slice - 1).min(high);
+    for (from, to) in id_slices(low, high, slice) {
         let rows = playergame::table
             .filter(playergame::id.between(from, to))
             .order(playergame::id)
@@ -300,10 +303,6 @@ fn load_parts(
                 is_mvp,
             });
         }
-        if to >= high {
-            break;
-        }
-        from = to + 1;
     }
     // Read in playergame id order; a stable sort keeps it within a game.
     parts.sort_by_key(|part| part.game);
@@ -350,4 +349,20 @@ pub fn load_zones(conn: &mut MysqlConnection) -> anyhow::Result<HashMap<i32, Zon
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_slices;
+
+    #[test]
+    fn slices_cover_the_range_once() {
+        let all = |low, high, slice| id_slices(low, high, slice).collect::<Vec<_>>();
+        assert_eq!(all(1, 10, 4), [(1, 4), (5, 8), (9, 10)]);
+        assert_eq!(all(1, 8, 4), [(1, 4), (5, 8)]);
+        assert_eq!(all(5, 5, 200_000), [(5, 5)]);
+        assert_eq!(all(6, 5, 3), []);
+        assert_eq!(all(i32::MAX - 1, i32::MAX, 5), [(i32::MAX - 1, i32::MAX)]);
+        assert_eq!(all(1, 3, 0), [(1, 1), (2, 2), (3, 3)]);
+    }
 }

@@ -69,15 +69,18 @@ pub struct Flags {
 pub fn run(repair: Repair, flags: &Flags, config: &Config, mode: Mode) -> anyhow::Result<()> {
     check_flags(repair, flags)?;
     let what = format!("--repair {}", repair.name());
+    let range = || {
+        range::from_flags(
+            flags.hours,
+            flags.start.as_deref(),
+            flags.end.as_deref(),
+            config.zone.now(),
+            &what,
+        )
+    };
     match repair {
         Repair::MatchElo => {
-            let range = range::from_flags(
-                flags.hours,
-                flags.start.as_deref(),
-                flags.end.as_deref(),
-                config.zone.now(),
-                &what,
-            )?;
+            let range = range()?;
             let kind = MatchElo {
                 start: range.start,
                 end: range.end,
@@ -90,13 +93,7 @@ pub fn run(repair: Repair, flags: &Flags, config: &Config, mode: Mode) -> anyhow
             one_off::run(&MergeMaps { name }, config, super::RUN_LOCK, mode)
         }
         Repair::PointsAfterMatch | Repair::CumulativePoints => {
-            let range = range::from_flags(
-                flags.hours,
-                flags.start.as_deref(),
-                flags.end.as_deref(),
-                config.zone.now(),
-                &what,
-            )?;
+            let range = range()?;
             let (kind, default_batch) = if repair == Repair::PointsAfterMatch {
                 (PamKind::Isolated, pam_repair::DEFAULT_BATCH_ISOLATED)
             } else {
