@@ -7,11 +7,13 @@
 //!   rotating refresh tokens, and can check access tokens on API calls.
 //! - [`Scenario`] plays the data endpoints from scripted data.
 
+pub mod api;
 pub mod faults;
 pub mod rng;
 pub mod scenario;
 pub mod server;
 pub mod tokens;
+pub mod world;
 
 pub use faults::{FaultCounts, Faults};
 pub use scenario::{Scenario, ScenarioMatch, PLAYERS};

@@ -125,6 +125,10 @@ struct State {
     /// Paths (prefixes) whose requests wait while their flag is set.
     holds: Vec<(String, Arc<AtomicBool>)>,
     requests: Vec<Recorded>,
+    /// Requests are kept only while recording (a long-running simulator
+    /// keeps only their count).
+    not_recording: bool,
+    served: u64,
     faults: Option<Faults>,
 }
 
@@ -176,6 +180,18 @@ impl FakeApi {
     /// Makes a share of every later request fail (see [`Faults`]).
     pub fn inject(&self, faults: Faults) {
         self.state.lock().unwrap().faults = Some(faults);
+    }
+
+    /// Keeps no more requests (their count goes on).
+    pub fn stop_recording(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.not_recording = true;
+        state.requests.clear();
+    }
+
+    /// Requests received so far, recorded or not.
+    pub fn served(&self) -> u64 {
+        self.state.lock().unwrap().served
     }
 
     /// How many faults of each kind were injected so far.
@@ -324,7 +340,10 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
     };
     let holds: Vec<Arc<AtomicBool>> = {
         let mut state = state.lock().unwrap();
-        state.requests.push(recorded.clone());
+        state.served += 1;
+        if !state.not_recording {
+            state.requests.push(recorded.clone());
+        }
         state
             .holds
             .iter()
