@@ -29,3 +29,40 @@ fn replies_keep_the_connection_and_their_headers() {
     assert!(requests[0].peer.is_some());
     assert_eq!(requests[0].peer, requests[1].peer, "one connection, reused");
 }
+
+#[test]
+fn a_faulted_token_call_spends_no_refresh_token() {
+    use mmstatus_sim::{Faults, TokenAuthority};
+    let fake = FakeApi::start();
+    let authority = TokenAuthority::new();
+    authority.install(&fake);
+    authority.grant_refresh("boot", "NadeoServices");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let refresh = || {
+        agent
+            .post(&format!(
+                "{}/core/v2/authentication/token/refresh",
+                fake.base()
+            ))
+            .header("Authorization", "nadeo_v1 t=boot")
+            .send_empty()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let mut faults = Faults::new(0);
+    faults.rate_5xx = 1.0;
+    fake.inject(faults);
+    assert_eq!(refresh(), 503);
+    assert!(authority.refresh_is_valid("boot"));
+    fake.inject(Faults::new(0));
+    assert_eq!(refresh(), 200);
+    assert_eq!(
+        fake.fault_counts().server_errors,
+        0,
+        "counts restart with new faults"
+    );
+}
