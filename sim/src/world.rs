@@ -252,29 +252,31 @@ impl World {
         );
     }
 
-    /// `size` free players of close points, or none when too few are free.
+    /// `size` free players of close points, drawn among a sample of the
+    /// population (a match costs the same whatever its size), or none when
+    /// the sample has too few free players.
     fn pick_players(&mut self, size: usize, now: i64) -> Option<Vec<usize>> {
-        let free: Vec<usize> = (0..self.players.len())
-            .filter(|&p| self.players[p].busy_until <= now)
-            .collect();
-        if free.len() < size {
-            return None;
-        }
         let rng = &mut self.timeline;
-        let anchor = free[rng.below(free.len() as u64) as usize];
-        let mut candidates: Vec<usize> = (0..CANDIDATES)
-            .map(|_| free[rng.below(free.len() as u64) as usize])
-            .filter(|&p| p != anchor)
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let points = |p: usize| self.players[p].points;
-        candidates.sort_by_key(|&p| ((points(p) - points(anchor)).abs(), p));
-        let mut chosen = vec![anchor];
-        chosen.extend(candidates.into_iter().take(size - 1));
-        if chosen.len() < size {
+        let population = self.players.len() as u64;
+        let mut sample: Vec<usize> = Vec::with_capacity(CANDIDATES);
+        for _ in 0..CANDIDATES * 4 {
+            let p = rng.below(population) as usize;
+            if self.players[p].busy_until <= now && !sample.contains(&p) {
+                sample.push(p);
+                if sample.len() == CANDIDATES {
+                    break;
+                }
+            }
+        }
+        if sample.len() < size {
             return None;
         }
+        let points = |p: usize| self.players[p].points;
+        let anchor = sample[0];
+        let mut others = sample.split_off(1);
+        others.sort_by_key(|&p| ((points(p) - points(anchor)).abs(), p));
+        let mut chosen = vec![anchor];
+        chosen.extend(others.into_iter().take(size - 1));
         // Alternate by points so that both teams get strong and weak players.
         chosen.sort_by_key(|&p| (std::cmp::Reverse(points(p)), p));
         let (mut a, mut b) = (Vec::new(), Vec::new());

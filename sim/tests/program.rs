@@ -252,6 +252,7 @@ fn bad_flags_are_refused() {
     for args in [
         ["--rate-429", "1.5"],
         ["--speed", "0"],
+        ["--speed", "20000"],
         ["--start", "2026-13-01"],
         ["--players", "2"],
     ] {
