@@ -35,6 +35,7 @@ mod reference_db;
 mod reference_schema;
 mod relay;
 mod schema_rs;
+mod sim;
 mod stats_activity;
 mod stats_admin;
 mod stats_harness;
