@@ -16,6 +16,7 @@ mod collector;
 mod common;
 mod create_season;
 mod db_connection;
+mod demo;
 mod deploy;
 mod dev_db;
 mod env_config;
