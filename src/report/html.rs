@@ -2,9 +2,10 @@
 //! tables as HTML tables, and its charts as inline SVG drawn by `plotters`.
 
 use super::cache::{Cached, LeaderRow};
-use super::{age, text::NOT_COMPUTED, Report, STALE_AFTER, WEEK_DAYS};
+use super::text::{file_age, updated, NOT_COMPUTED};
+use super::{age, Report, STALE_AFTER, WEEK_DAYS};
 use crate::time::DATETIME_FORMAT;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use plotters::prelude::*;
 use std::fmt::Write;
 
@@ -191,12 +192,6 @@ fn collector_health(report: &Report) -> String {
         )
 }
 
-fn file_age(seconds: Option<f64>) -> String {
-    seconds.map_or("-".to_string(), |s| {
-        age(Duration::try_seconds(s.clamp(-1e15, 1e15) as i64).unwrap_or(Duration::MAX))
-    })
-}
-
 fn cache(report: &Report) -> String {
     let cache = &report.cache;
     let dir = escape(&cache.dir.display().to_string());
@@ -245,7 +240,7 @@ where
             escape(why)
         )),
         Cached::Read { value, age } => Ok((
-            format!("<h3>{title}</h3><p>updated {} ago</p>", file_age(*age)),
+            format!("<h3>{title}</h3><p>{}</p>", updated(*age)),
             value.clone(),
         )),
     }
@@ -333,4 +328,32 @@ fn draw_bars(
         root.present()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(
+            escape("<b>\"Tom & Jerry's\"</b>"),
+            "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn charts_take_any_counts_a_file_may_hold() {
+        let labels: Vec<String> = (0..3).map(|i| i.to_string()).collect();
+        for values in [
+            vec![0, 0, 0],
+            vec![i64::MAX, 1, i64::MIN],
+            vec![-5, 3, 0],
+            vec![],
+        ] {
+            let svg = bar_chart(&labels, &values);
+            assert!(svg.starts_with("<svg") || svg.starts_with("<p>"), "{svg}");
+        }
+        assert!(bar_chart(&labels, &[1, 2, 3]).starts_with("<svg"));
+    }
 }

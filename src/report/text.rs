@@ -170,10 +170,19 @@ fn cache(cache: &CacheReport) -> String {
     out
 }
 
-fn file_age(seconds: Option<f64>) -> String {
+/// Seconds as a short age, `-` when unknown.
+pub fn file_age(seconds: Option<f64>) -> String {
     seconds.map_or("-".to_string(), |s| {
         age(Duration::try_seconds(s.clamp(-1e15, 1e15) as i64).unwrap_or(Duration::MAX))
     })
+}
+
+/// When a file says it was computed: `updated 5 min ago`.
+pub fn updated(age_seconds: Option<f64>) -> String {
+    match age_seconds {
+        Some(_) => format!("updated {} ago", file_age(age_seconds)),
+        None => "without a last_updated".to_string(),
+    }
 }
 
 fn statistic_line(s: &StatisticFiles) -> String {
@@ -204,10 +213,9 @@ where
     match cached {
         Cached::NotComputed => (format!("{title}: {NOT_COMPUTED}\n"), None),
         Cached::Unreadable(why) => (format!("{title}: unreadable ({why})\n"), None),
-        Cached::Read { value, age } => (
-            format!("{title}, updated {} ago\n", file_age(*age)),
-            Some(value.clone()),
-        ),
+        Cached::Read { value, age } => {
+            (format!("{title}, {}\n", updated(*age)), Some(value.clone()))
+        }
     }
 }
 
@@ -282,4 +290,32 @@ fn bar_chart(values: &[i64], x_label: impl Fn(f32) -> String + 'static) -> Strin
     chart.axis();
     chart.figures();
     format!("{chart}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_ages_say_when_unknown() {
+        assert_eq!(updated(Some(310.0)), "updated 5 min ago");
+        assert_eq!(updated(None), "without a last_updated");
+        assert_eq!(file_age(Some(f64::MAX)), file_age(Some(1e15)));
+        assert_eq!(file_age(Some(-3.0)), "in the future");
+    }
+
+    #[test]
+    fn charts_take_any_counts_a_file_may_hold() {
+        for values in [
+            vec![0; 24],
+            vec![i64::MAX, 1, i64::MIN],
+            vec![-5, 3, 0],
+            vec![],
+        ] {
+            let chart = bar_chart(&values, |x| format!("{x}"));
+            assert!(chart.lines().count() >= 3, "{chart}");
+        }
+        let chart = bar_chart(&[1, 7, 3], |x| format!("{x}"));
+        assert!(chart.lines().next().unwrap().ends_with(" 7"), "{chart}");
+    }
 }

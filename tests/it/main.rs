@@ -34,6 +34,7 @@ mod pipeline;
 mod reference_db;
 mod reference_schema;
 mod relay;
+mod report;
 mod schema_rs;
 mod stats_activity;
 mod stats_admin;
