@@ -35,6 +35,7 @@ pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
         config.zone.describe(),
         &cache_dir,
         crate::stats::output::now_epoch(),
+        crate::collect::names::NAME_UNKNOWN,
     )?;
     match opts.html {
         None => print!("{}", report::text::render(&gathered)),

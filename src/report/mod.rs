@@ -87,17 +87,19 @@ impl Report {
 }
 
 /// Reads the report from the database (read-only, no lock) and from the
-/// cache folder `cache_dir`; `now_epoch` dates the cache files' ages.
+/// cache folder `cache_dir`; `now_epoch` dates the cache files' ages;
+/// `unknown_name` is the name that stands for "no name".
 pub fn gather(
     conn: &mut MysqlConnection,
     now: NaiveDateTime,
     zone: String,
     cache_dir: &Path,
     now_epoch: f64,
+    unknown_name: &str,
 ) -> Result<Report> {
     let seasons = season::all(conn)?;
     let season = season::current(&seasons, now).cloned();
-    let totals = db::report::totals(conn, crate::collect::names::NAME_UNKNOWN)?;
+    let totals = db::report::totals(conn, unknown_name)?;
     let first_hour = hour_start(now) - Duration::hours(HOURS as i64 - 1);
     let hours = hour_rows(
         first_hour,
