@@ -12,6 +12,14 @@ use textplots::{Chart, LabelBuilder, LabelFormat, Plot, Shape};
 /// Said where a statistic's file does not exist.
 pub const NOT_COMPUTED: &str = "not computed yet";
 
+/// Text from the database or a file with control characters shown as `?`,
+/// so that none reaches the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// The whole report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -43,7 +51,7 @@ fn season_and_totals(report: &Report) -> String {
         Some(s) => format!(
             "Season: {} \"{}\", {} to {}",
             s.id,
-            s.name,
+            printable(&s.name),
             s.start_time.format(DATETIME_FORMAT),
             s.end_time.format(DATETIME_FORMAT)
         ),
@@ -128,7 +136,7 @@ fn collector_health(jobs: &[JobHealth], now: NaiveDateTime) -> String {
         let _ = writeln!(
             out,
             "{:<15} {:<19} {:>13} {:<19} {:>6}  {}",
-            j.job,
+            printable(&j.job),
             when(j.last_success),
             success_age,
             when(j.last_error),
@@ -232,7 +240,7 @@ fn leaderboard(title: &str, cached: &Cached<Vec<LeaderRow>>) -> String {
             out,
             "{:>2}. {:<32} {:>8} points {:>3} players",
             i + 1,
-            row.name,
+            printable(&row.name),
             row.points,
             row.count
         );
@@ -295,6 +303,12 @@ fn bar_chart(values: &[i64], x_label: impl Fn(f32) -> String + 'static) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("a\u{1b}[31mb\nc\u{7f}"), "a?[31mb?c?");
+        assert_eq!(printable("Équipe $f00"), "Équipe $f00");
+    }
 
     #[test]
     fn file_ages_say_when_unknown() {

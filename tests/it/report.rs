@@ -2,7 +2,7 @@
 //! numbers, as text and as an HTML page; an empty database, missing cache
 //! files and bad input are said plainly.
 
-use crate::common::{mmstatus_with_env, TEST_TZ};
+use crate::common::{mmstatus_with_env, TestDb, TEST_TZ};
 use crate::stats_harness::{uuid, StatsDb, FRANCE, GERMANY};
 use chrono::{Duration, NaiveDateTime, Timelike};
 
@@ -354,6 +354,12 @@ fn bad_input_is_one_error_line_and_writes_nothing() {
     )
     .assert_code(3)
     .assert_error_line("cannot reach the database server at 127.0.0.1:1");
+
+    let unmigrated = TestDb::create();
+    unmigrated
+        .mmstatus(&["report"])
+        .assert_code(4)
+        .assert_error_line("mmstatus migrate");
 
     let db = StatsDb::new();
     let page = db.dir.join("missing-folder").join("report.html");
