@@ -12,5 +12,6 @@ pub mod env;
 pub mod error;
 pub mod ids;
 pub mod nadeo;
+pub mod report;
 pub mod stats;
 pub mod time;

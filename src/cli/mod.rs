@@ -9,6 +9,7 @@ pub mod init_db;
 pub mod logging;
 pub mod migrate;
 mod output;
+pub mod report;
 pub mod resolve_names;
 
 use crate::config::Config;
@@ -72,6 +73,7 @@ pub enum Command {
     Fetch(fetch::Opts),
     ResolveNames(resolve_names::Opts),
     ComputeStats(compute_stats::Opts),
+    Report(report::Opts),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -107,6 +109,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(opts) => fetch::run(opts, &config),
         Command::ResolveNames(opts) => resolve_names::run(opts, &config),
         Command::ComputeStats(opts) => compute_stats::run(opts, &config),
+        Command::Report(opts) => report::run(opts, &config),
     }
 }
 

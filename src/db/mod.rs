@@ -14,6 +14,7 @@ pub mod migrations;
 pub mod models;
 pub mod names;
 pub mod player_geo;
+pub mod report;
 pub mod schema;
 pub mod season;
 pub mod season_transition;

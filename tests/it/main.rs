@@ -35,6 +35,7 @@ mod pipeline;
 mod reference_db;
 mod reference_schema;
 mod relay;
+mod report;
 mod schema_rs;
 mod sim;
 mod stats_activity;
