@@ -30,6 +30,9 @@ fn a_one_minute_demo_collects_the_matchmaking_and_writes_every_statistic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("Top 5 of the ladder:"), "{stdout}");
+    assert!(stdout.contains("Collector health"), "{stdout}");
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("<svg"), "{page}");
 
     let mut conn = db.conn();
     let games = count(&mut conn, "SELECT COUNT(*) AS value FROM game");
