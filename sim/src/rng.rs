@@ -1,4 +1,4 @@
-//! SplitMix64, the seeded generator (the same approach as mmstatus-gen-data's):
+//! SplitMix64, the seeded generator (mmstatus-gen-data compiles this file too):
 //! written out rather than taken from `rand`, so that a seed gives the same
 //! world on every platform and with every future version. Only integer and
 //! exactly rounded float arithmetic is used.

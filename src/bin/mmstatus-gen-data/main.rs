@@ -4,6 +4,8 @@
 //! `mmstatus` binary carries none of it.
 
 mod model;
+// The simulator's SplitMix64 (sim/src/rng.rs): one generator for both.
+#[path = "../../../sim/src/rng.rs"]
 mod rng;
 mod write;
 
