@@ -24,10 +24,8 @@ impl Sim {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let settings = line
-            .split_whitespace()
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+        let settings = mmstatus_sim::parse_settings_line(&line)
+            .into_iter()
             .collect();
         Sim { child, settings }
     }

@@ -40,11 +40,7 @@ fn start_sim(args: &[&str]) -> (Running, Vec<(String, String)>) {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let settings = line
-        .split_whitespace()
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let settings = mmstatus_sim::parse_settings_line(&line);
     (Running(child), settings)
 }
 
