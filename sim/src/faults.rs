@@ -3,7 +3,6 @@
 //! failures against the simulator.
 
 use crate::rng::Rng;
-use crate::server::Reply;
 use std::time::Duration;
 
 /// What to inject, and how many of each were injected.
@@ -91,17 +90,6 @@ impl Faults {
     }
 }
 
-impl Fault {
-    pub fn reply(self) -> Reply {
-        match self {
-            Fault::TooManyRequests => Reply::new(429, r#"{"error":"Too Many Requests"}"#)
-                .header("Retry-After", &RETRY_AFTER_SECS.to_string()),
-            Fault::ServerError => Reply::new(503, r#"{"error":"Service Unavailable"}"#),
-            Fault::Malformed => Reply::new(200, r#"{"id": 1, "status": "COMPL"#),
-        }
-    }
-}
-
 impl std::fmt::Display for FaultCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -128,11 +116,5 @@ mod tests {
             assert_eq!(faults.draw().failure, None);
         }
         assert_eq!(faults.counts().server_errors, 100);
-    }
-
-    #[test]
-    fn a_malformed_body_is_not_json() {
-        let body = Fault::Malformed.reply().body;
-        assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! One server stands in for all four APIs, each under its own prefix.
 
-use crate::faults::{Fault, FaultCounts, Faults};
+use crate::faults::{Fault, FaultCounts, Faults, RETRY_AFTER_SECS};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -360,7 +360,7 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         if !fault.latency.is_zero() {
             std::thread::sleep(fault.latency);
         }
-        if let Some(reply) = fault.failure.map(Fault::reply) {
+        if let Some(reply) = fault.failure.map(fault_reply) {
             respond(request, &reply);
             return;
         }
@@ -418,4 +418,28 @@ fn respond(request: tiny_http::Request, reply: &Reply) {
     let mut writer = request.into_writer();
     let _ = writer.write_all(message.as_bytes());
     let _ = writer.flush();
+}
+
+/// The answer a drawn fault gives instead of the route's.
+fn fault_reply(fault: Fault) -> Reply {
+    match fault {
+        Fault::TooManyRequests => Reply::new(429, r#"{"error":"Too Many Requests"}"#)
+            .header("Retry-After", &RETRY_AFTER_SECS.to_string()),
+        Fault::ServerError => Reply::new(503, r#"{"error":"Service Unavailable"}"#),
+        Fault::Malformed => Reply::new(200, r#"{"id": 1, "status": "COMPL"#),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_body_is_not_json() {
+        let body = fault_reply(Fault::Malformed).body;
+        assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
+        let limited = fault_reply(Fault::TooManyRequests);
+        assert_eq!(limited.status, 429);
+        assert!(limited.headers.iter().any(|(n, _)| n == "Retry-After"));
+    }
 }
