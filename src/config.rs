@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::time::LocalZone;
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use url::{Host, Url};
 
 /// Ports `DATABASE_PORT` and a URL may name (0 would make the client library
@@ -42,6 +43,16 @@ impl Config {
             zone: LocalZone::from_setting(env::setting(env, "MMSTATUS_TZ")?.as_deref())?,
         })
     }
+}
+
+/// The reference's cache folder (`CACHE_DIR`), relative to the working folder.
+pub const DEFAULT_CACHE_DIR: &str = "cache/";
+
+/// `CACHE_DIR` (default `cache/`): where the statistics and the health file go.
+pub fn cache_dir(env: Lookup) -> Result<PathBuf> {
+    Ok(env::setting(env, "CACHE_DIR")?
+        .unwrap_or_else(|| DEFAULT_CACHE_DIR.to_string())
+        .into())
 }
 
 /// Picks the database URL: the flag, else `DATABASE_URL`, else one built from
@@ -245,6 +256,19 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |name| Ok(map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_cache_folder_is_cache_dir_or_the_references() {
+        assert_eq!(
+            cache_dir(&env_of(&[])).unwrap(),
+            PathBuf::from(DEFAULT_CACHE_DIR)
+        );
+        assert_eq!(
+            cache_dir(&env_of(&[("CACHE_DIR", "/srv/cache")])).unwrap(),
+            PathBuf::from("/srv/cache")
+        );
+        assert!(cache_dir(&env_of(&[("CACHE_DIR", "")])).is_err());
     }
 
     fn password_of(url: &DatabaseUrl) -> Option<String> {

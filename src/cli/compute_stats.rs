@@ -246,7 +246,7 @@ fn run_positions(opts: &Opts, config: &Config, mode: one_off::Mode) -> anyhow::R
 
 /// `--dry-run` of a statistics run: the listing, nothing written, no lock.
 fn dry_run_statistics(opts: &Opts, jobs: &[Job], config: &Config) -> anyhow::Result<()> {
-    let cache = crate::collect::cache_dir(&crate::env::process_var)?;
+    let cache = crate::config::cache_dir(&crate::env::process_var)?;
     let mut conn = crate::db::connect(&config.database_url)?;
     crate::db::migrations::ensure_up_to_date(&mut conn)?;
     let seasons = seasons_to_compute(season::all(&mut conn)?, &opts.seasons, config.zone.now())?;
@@ -281,7 +281,7 @@ fn run_statistics(
     config: &Config,
     deadline: Option<Instant>,
 ) -> anyhow::Result<()> {
-    let cache = crate::collect::cache_dir(&crate::env::process_var)?;
+    let cache = crate::config::cache_dir(&crate::env::process_var)?;
     let Some(mut conn) =
         collector::connect_locked(config, RUN_LOCK, "computing statistics", opts.strict)?
     else {

@@ -26,7 +26,7 @@ pub struct Opts {
 }
 
 pub fn run(opts: Opts, config: &Config) -> anyhow::Result<()> {
-    let cache_dir = crate::collect::cache_dir(&crate::env::process_var)?;
+    let cache_dir = crate::config::cache_dir(&crate::env::process_var)?;
     let mut conn = db::connect(&config.database_url)?;
     migrations::ensure_up_to_date(&mut conn)?;
     let gathered = report::gather(

@@ -191,8 +191,6 @@ pub struct Environment {
 
 /// The reference's first match id on an empty database (`START_ID`).
 pub const DEFAULT_START_ID: i64 = 8_958_871;
-/// The reference's cache folder (`CACHE_DIR`), relative to the working folder.
-pub const DEFAULT_CACHE_DIR: &str = "cache/";
 
 impl Environment {
     /// `START_ID` (a match id, game.id being an int(11)) and `CACHE_DIR`.
@@ -205,16 +203,9 @@ impl Environment {
                 0..=i64::from(i32::MAX),
                 DEFAULT_START_ID,
             )?,
-            cache_dir: cache_dir(env)?,
+            cache_dir: crate::config::cache_dir(env)?,
         })
     }
-}
-
-/// `CACHE_DIR` (default `cache/`): where the health file and the statistics go.
-pub fn cache_dir(env: crate::env::Lookup) -> crate::error::Result<PathBuf> {
-    Ok(crate::env::setting(env, "CACHE_DIR")?
-        .unwrap_or_else(|| DEFAULT_CACHE_DIR.to_string())
-        .into())
 }
 
 /// What one iteration of a job works with.

@@ -24,7 +24,7 @@ pub fn distribution(
 ) -> anyhow::Result<Vec<Document>> {
     // The job frame hands producers no cache folder; the run's own setting
     // (CACHE_DIR) is read the same way, so both name the same file.
-    let cache = crate::collect::cache_dir(&crate::env::process_var)?;
+    let cache = crate::config::cache_dir(&crate::env::process_var)?;
     let path = Document::main(job, season.id, Value::Null).path;
     let history = read_history(&cache.join(&path))?;
     let now = now_epoch();
