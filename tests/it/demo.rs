@@ -15,6 +15,11 @@ fn read_json(path: &Path) -> Value {
 #[test]
 fn a_one_minute_demo_collects_the_matchmaking_and_writes_every_statistic() {
     let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mmstatus")).parent().unwrap();
+    assert!(
+        bin_dir.join("mmstatus-sim").exists(),
+        "no mmstatus-sim beside mmstatus: run cargo test at the top (sim is a default member)"
+    );
     let db = TestDb::unique();
     let dir = scratch_dir().join("demo");
     let output = Command::new("bash")
@@ -23,6 +28,9 @@ fn a_one_minute_demo_collects_the_matchmaking_and_writes_every_statistic() {
         .env("MMSTATUS_DEMO_DIR", &dir)
         .env("MMSTATUS_DEMO_DATABASE", &db.name)
         .env("MMSTATUS_DEMO_SERVER_URL", server_url())
+        // The binaries this test run built: a build from the script could
+        // replace them while other tests run them.
+        .env("MMSTATUS_DEMO_BIN_DIR", bin_dir)
         .current_dir(project)
         .output()
         .expect("bash runs the demo");
