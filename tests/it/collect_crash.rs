@@ -282,12 +282,17 @@ fn catch(
 /// matches of the walk, while maps are named, inside any transaction
 /// writing games (results, deletions, elo, new games), while the
 /// leaderboard or the zones are asked.
+/// The lock comes right after the held participants of match 20: that match
+/// is then still unfinished, so the next run's update-matches must wait for
+/// the lock. Later, a run killed elsewhere may have finished every match,
+/// leaving the lock nothing to catch (the request traps hold from their
+/// making, so no earlier run gets past them).
 fn traps(c: &Collector) -> Vec<Trap> {
     vec![
         Trap::walker_transaction(c, 12),
         Trap::request(c, "/meet/api/matches/20/participants"),
-        Trap::request(c, "/live/api/token/map/"),
         Trap::lock("SELECT id FROM game WHERE is_finished = 0 FOR UPDATE"),
+        Trap::request(c, "/live/api/token/map/"),
         Trap::request(c, "/meet/api/matchmaking/"),
         Trap::request(c, "/core/accounts/zones/"),
     ]
