@@ -6,11 +6,11 @@
 
 use crate::db::models::Season;
 use crate::stats::output::stored_zone;
-use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
+use crate::stats::output::{now_epoch, Document, PlayerIdentity};
 use crate::stats::tiers::of_job as job_tier;
 use crate::stats::tiers::{Tier, TRACKMASTER_RANK};
 use chrono::{Duration, NaiveDateTime};
-use diesel::sql_types::{BigInt, Datetime, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Datetime, Integer};
 use diesel::{sql_query, MysqlConnection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -72,18 +72,8 @@ pub fn delta_sql(tier: Tier) -> String {
 
 #[derive(QueryableByName)]
 struct HotRow {
-    #[diesel(sql_type = Text)]
-    uuid: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    club_tag: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    country_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    country_file_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    alpha3: Option<String>,
+    #[diesel(embed)]
+    player: PlayerIdentity,
     #[diesel(sql_type = BigInt)]
     current_points: i64,
     #[diesel(sql_type = BigInt)]
@@ -101,10 +91,11 @@ fn document(job: &str, season: &Season, measure: &str, rows: Vec<HotRow>) -> Doc
     let results: Vec<Value> = rows
         .into_iter()
         .map(|r| {
-            json!({"name": r.name, "uuid": dashed_uuid(&r.uuid), "club_tag": r.club_tag,
-                   "country": country(r.country_name.as_deref(), r.country_file_name.as_deref(),
-                                      r.alpha3.as_deref()),
-                   "current_points": r.current_points, measure: r.measure, "played": r.played})
+            let mut fields = r.player.fields();
+            fields.insert("current_points".into(), json!(r.current_points));
+            fields.insert(measure.into(), json!(r.measure));
+            fields.insert("played".into(), json!(r.played));
+            Value::Object(fields)
         })
         .collect();
     Document::main(

@@ -4,7 +4,9 @@
 
 use crate::time::LocalZone;
 use chrono::{LocalResult, NaiveDateTime, TimeZone};
-use serde_json::{json, Value};
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
 /// One file a statistic produces: its path under the cache folder and its content.
@@ -83,6 +85,42 @@ fn epoch_in<Z: TimeZone>(zone: &Z, local: NaiveDateTime) -> f64 {
         }
     };
     seconds as f64
+}
+
+/// A player as the player lists (S15, S16, S19) print him first; the
+/// query's columns carry these names.
+#[derive(QueryableByName, Debug)]
+pub struct PlayerIdentity {
+    #[diesel(sql_type = Text)]
+    pub uuid: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub club_tag: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub country_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub country_file_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub alpha3: Option<String>,
+}
+
+impl PlayerIdentity {
+    /// `name`, `uuid` (dashed), `club_tag`, `country`: the first keys of a
+    /// player list's row, in the reference's order.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("name".into(), json!(self.name));
+        fields.insert("uuid".into(), json!(dashed_uuid(&self.uuid)));
+        fields.insert("club_tag".into(), json!(self.club_tag));
+        let country = country(
+            self.country_name.as_deref(),
+            self.country_file_name.as_deref(),
+            self.alpha3.as_deref(),
+        );
+        fields.insert("country".into(), country);
+        fields
+    }
 }
 
 /// The country object: `{"name", "file_name", "alpha3"}`, or null without a

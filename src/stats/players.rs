@@ -2,12 +2,12 @@
 //! most games played, wins, losses or MVPs.
 
 use crate::db::models::Season;
-use crate::stats::output::{country, dashed_uuid, now_epoch, Document};
+use crate::stats::output::{now_epoch, Document, PlayerIdentity};
 use crate::stats::scan::Scan;
 use crate::stats::season_rows::{season_rows, SeasonRows};
 use diesel::mysql::MysqlConnection;
-use diesel::sql_types::{Nullable, Text};
-use diesel::{sql_query, QueryableByName, RunQueryDsl};
+use diesel::sql_types::Text;
+use diesel::{sql_query, RunQueryDsl};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -53,22 +53,6 @@ impl Totals {
             _ => None,
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct PlayerRow {
-    #[diesel(sql_type = Text)]
-    uuid: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    club_tag: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    country_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    country_file_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    alpha3: Option<String>,
 }
 
 // The four orders' jobs run one after the other and share the totals.
@@ -120,7 +104,7 @@ pub fn top(totals: &[Totals], order: &str) -> Vec<Totals> {
 fn players(
     conn: &mut MysqlConnection,
     players: &[Totals],
-) -> anyhow::Result<HashMap<String, PlayerRow>> {
+) -> anyhow::Result<HashMap<String, PlayerIdentity>> {
     let mut query = sql_query(players_sql(players.len())).into_boxed();
     if players.is_empty() {
         query = query.bind::<Text, _>(String::new());
@@ -128,7 +112,7 @@ fn players(
     for player in players {
         query = query.bind::<Text, _>(player.uuid.clone());
     }
-    let rows: Vec<PlayerRow> = query.load(conn)?;
+    let rows: Vec<PlayerIdentity> = query.load(conn)?;
     Ok(rows.into_iter().map(|r| (r.uuid.clone(), r)).collect())
 }
 
@@ -149,10 +133,16 @@ pub fn matches(
         .into_iter()
         .filter_map(|t| named.remove(&t.uuid).map(|p| (t, p)))
         .map(|(t, p)| {
-            json!({"name": p.name, "uuid": dashed_uuid(&t.uuid), "club_tag": p.club_tag,
-                   "country": country(p.country_name.as_deref(), p.country_file_name.as_deref(),
-                                      p.alpha3.as_deref()),
-                   "played": t.played, "wins": t.wins, "losses": t.losses, "mvps": t.mvps})
+            let mut fields = p.fields();
+            for (key, value) in [
+                ("played", t.played),
+                ("wins", t.wins),
+                ("losses", t.losses),
+                ("mvps", t.mvps),
+            ] {
+                fields.insert(key.into(), json!(value));
+            }
+            serde_json::Value::Object(fields)
         })
         .collect();
     let content = json!({"last_updated": now_epoch(), "results": results});
