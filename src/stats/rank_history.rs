@@ -119,6 +119,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_history_rewritten_keeps_its_dates_to_the_last_bit() {
+        // serde_json's default float parsing was off by one unit in the last
+        // place for this date, so every rewrite of the file moved it.
+        let date = 1_795_978_562.452_220_7_f64;
+        let text =
+            format!(r#"{{"results": [{{"b1": 7, "date": {date}}}], "last_updated": {date}}}"#);
+        let history = parse_history(&text).unwrap();
+        assert_eq!(history.last_updated.to_bits(), date.to_bits());
+        let rewritten = history.into_value().to_string();
+        assert_eq!(
+            parse_history(&rewritten).unwrap().last_updated.to_bits(),
+            date.to_bits()
+        );
+        assert!(rewritten.contains("1795978562.4522207"), "{rewritten}");
+    }
+
+    #[test]
     fn histories_parse_or_are_refused() {
         assert_eq!(
             parse_history(r#"{"results": [{"b1": 1}], "last_updated": 12.5}"#),
